@@ -1,0 +1,61 @@
+# cinr_lab — two commands: `make study` (run the whole study) and `make test` (what CI runs).
+# Needs only Python 3.11+ and make; everything else goes into .venv from requirements.lock.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Optional extra package index for torch, e.g. PyTorch's CPU-only wheel index on Linux.
+TORCH_INDEX ?=
+STAMP := $(VENV)/.installed-stamp
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
+.PHONY: help install data study test lab lint bench lock clean
+
+help:
+	@echo "make study   set up .venv, build the embedded data set, run every notebook"
+	@echo "make test    unit tests and nbval over notebooks/ (what CI runs)"
+	@echo "make lab     open JupyterLab on notebooks/"
+	@echo "make lint    ruff over cinr_lab/ and tests/"
+	@echo "make bench   speed figures for this machine (cinr-lab bench)"
+	@echo "make lock    re-resolve requirements.lock from pyproject.toml"
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; assert sys.version_info >= (3, 11), "cinr_lab needs Python 3.11+"'
+	$(BIN)/python -m pip install --quiet -c requirements.lock $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+install: $(STAMP)
+
+data: $(STAMP)
+	$(BIN)/cinr-lab data build
+
+study: data
+	@for nb in $(NOTEBOOKS); do \
+	  echo "executing $$nb"; \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False "$$nb" || exit 1; \
+	done
+	@echo "Done: executed notebooks are in notebooks/, figures in figures/."
+	@echo "Open them with: make lab"
+
+test: data
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env
+
+lab: data
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check cinr_lab tests
+	$(BIN)/ruff format --check cinr_lab tests
+
+bench: data
+	$(BIN)/cinr-lab bench
+
+lock:
+	PYTHON=$(PYTHON) tools/relock.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

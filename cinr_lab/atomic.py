@@ -1,0 +1,55 @@
+"""Atomic file writes: a file is either the old one or the complete new one, never half written.
+
+Every writer in the package (wav files, the data set's ``examples.json``, decoded-set caches and,
+later, checkpoints) goes through :func:`atomic_path`: write to a temporary file in the same folder,
+flush it to disk, then ``os.replace`` it over the target. A crash mid-write leaves the old file
+untouched and at most a stray ``.tmp`` file, which the next write of the same target replaces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; move it over ``target`` if the block succeeds.
+
+    Args:
+        target: the file to (re)write. Its folder must exist.
+        suffix: suffix of the temporary file (default: the target's own), for writers that
+            choose a format from the file name.
+
+    Yields:
+        The temporary path to write to. On an exception it is removed and ``target`` is unchanged.
+    """
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=(suffix if suffix is not None else target.suffix) + ".tmp",
+        dir=target.parent,
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(target: str | os.PathLike, data: bytes) -> None:
+    """Atomically write ``data`` to ``target``."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(target: str | os.PathLike, text: str) -> None:
+    """Atomically write ``text`` (UTF-8) to ``target``."""
+    write_bytes(target, text.encode("utf-8"))

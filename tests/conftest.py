@@ -1,0 +1,69 @@
+"""Shared fixtures: an isolated cache home and tiny NSynth-layout folders made on the spot."""
+
+from __future__ import annotations
+
+import json
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cinr_lab import nsynth
+
+# Real notes of the paper's lists, one per (family, source) present in them: the fixture folders
+# carry true NSynth metadata.
+FIXTURE_NOTES = (
+    "guitar_acoustic_000-031-100",
+    "guitar_electronic_000-038-127",
+    "guitar_synthetic_000-070-127",
+    "keyboard_acoustic_001-042-100",
+    "keyboard_electronic_000-060-127",
+    "keyboard_synthetic_003-060-075",
+    "mallet_acoustic_001-028-050",
+    "mallet_electronic_000-046-025",
+)
+
+
+def write_pcm(path: Path, samples: np.ndarray, rate: int = 16000, width: int = 2, channels: int = 1):
+    """Write a wav with the standard library (independent of cinr_lab's own writer)."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(width)
+        w.setframerate(rate)
+        w.writeframes(np.ascontiguousarray(samples).tobytes())
+
+
+def tone(pitch: int, velocity: int, frames: int = 64000) -> np.ndarray:
+    """A decaying sine at the MIDI pitch, int16, as a stand-in note."""
+    t = np.arange(frames) / 16000
+    f0 = 440.0 * 2 ** ((pitch - 69) / 12)
+    x = velocity / 127 * 0.8 * np.sin(2 * np.pi * f0 * t) * np.exp(-t)
+    return np.round(x * 32767).astype("<i2")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch) -> Path:
+    """Caches go to a fresh folder per test; $CINR_NSYNTH is unset."""
+    home = tmp_path_factory.mktemp("cinr_home")
+    monkeypatch.setenv("CINR_HOME", str(home))
+    monkeypatch.delenv("CINR_NSYNTH", raising=False)
+    return home
+
+
+@pytest.fixture
+def make_nsynth(tmp_path) -> Callable[..., Path]:
+    """Factory for a small NSynth-layout folder: ``make_nsynth(names=..., root=...)``."""
+
+    def make(names=FIXTURE_NOTES, root: Path | None = None) -> Path:
+        root = root or tmp_path / "nsynth"
+        (root / "audio").mkdir(parents=True)
+        meta = {**nsynth.paper_subset("diverse"), **nsynth.paper_subset("keyboard")}
+        examples = {n: meta[n] for n in names}
+        (root / "examples.json").write_text(json.dumps(examples))
+        for n, m in examples.items():
+            write_pcm(root / "audio" / f"{n}.wav", tone(m["pitch"], m["velocity"]))
+        return root
+
+    return make
