@@ -29,7 +29,8 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     """
     target = Path(target)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=(suffix if suffix is not None else target.suffix) + ".tmp",
+        prefix=f".{target.name}.",
+        suffix=(suffix if suffix is not None else target.suffix) + ".tmp",
         dir=target.parent,
     )
     os.close(fd)

@@ -3,6 +3,7 @@
 ``cinr-lab data build``   render the embedded NSynth stand-in
 ``cinr-lab data info``    counts by family, source, pitch, velocity and instrument
 ``cinr-lab data export``  write selected clips as ``<note_str>.wav``
+``cinr-lab bench``        speed figures for this machine
 
 Errors in the input (a missing folder, a malformed file, an impossible selection) end the command
 with exit status 2 and one line naming the file or argument and what is wrong.
@@ -77,9 +78,16 @@ def _data_export(args: argparse.Namespace) -> int:
             "pass --overwrite or choose another --out"
         )
     subtype = {"pcm16": "PCM_16", "float32": "FLOAT"}[args.format]
-    for name, wave in zip(clips.names, clips.audio):
+    for name, wave in zip(clips.names, clips.audio, strict=True):
         write_wav(out / f"{name}.wav", wave, clips.sample_rate, subtype=subtype)
     print(f"wrote {len(clips)} clips of {args.seconds} s to {out}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from cinr_lab import bench
+
+    print(bench.run(args.root))
     return 0
 
 
@@ -114,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--overwrite", action="store_true", help="replace existing wavs")
     export.add_argument("--out", type=Path, required=True, help="destination folder")
     export.set_defaults(func=_data_export)
+
+    bench = commands.add_parser("bench", help="speed figures for this machine")
+    bench.add_argument("root", nargs="?", type=Path, help=root_help)
+    bench.set_defaults(func=_bench)
     return parser
 
 

@@ -210,7 +210,11 @@ def render_note(
     hold, total = int(HOLD_SECONDS * RENDER_RATE), int(NOTE_SECONDS * RENDER_RATE)
     synth = tinysoundfont.Synth(samplerate=RENDER_RATE, gain=gain_db)
     sfid = synth.sfload(str(soundfont))
-    tunings = (variant.chorus_cents / 100, -variant.chorus_cents / 100) if variant.chorus_cents else (0.0,)
+    tunings = (
+        (variant.chorus_cents / 100, -variant.chorus_cents / 100)
+        if variant.chorus_cents
+        else (0.0,)
+    )
     for chan, tuning in enumerate(tunings):
         synth.program_select(chan, sfid, 0, program)
         synth.set_tuning(chan, tuning)
@@ -222,9 +226,13 @@ def render_note(
     stereo = np.concatenate([head, tail]).astype(np.float64).reshape(-1, 2)
     x = stereo.mean(axis=1) / len(tunings)
     if variant.brightness == "dark":
-        x = scipy.signal.sosfilt(scipy.signal.butter(2, 3000, "lowpass", fs=RENDER_RATE, output="sos"), x)
+        x = scipy.signal.sosfilt(
+            scipy.signal.butter(2, 3000, "lowpass", fs=RENDER_RATE, output="sos"), x
+        )
     elif variant.brightness == "bright":
-        x = x + scipy.signal.sosfilt(scipy.signal.butter(2, 2500, "highpass", fs=RENDER_RATE, output="sos"), x)
+        x = x + scipy.signal.sosfilt(
+            scipy.signal.butter(2, 2500, "highpass", fs=RENDER_RATE, output="sos"), x
+        )
     if variant.attack_ms:
         ramp = int(variant.attack_ms * RENDER_RATE / 1000)
         x[:ramp] *= np.linspace(0.0, 1.0, ramp, endpoint=False)
@@ -241,7 +249,10 @@ def note_metadata(meta: dict[str, Any], program: int, variant: Variant, soundfon
     SoundFont, GM program and variant.
     """
     qualities = set(variant.qualities) | ({"distortion"} if program in (29, 30) else set())
-    out = {k: meta[k] for k in ("note", "note_str", "pitch", "velocity", "instrument", "instrument_str")}
+    out = {
+        k: meta[k]
+        for k in ("note", "note_str", "pitch", "velocity", "instrument", "instrument_str")
+    }
     out |= {
         "instrument_family": FAMILIES.index(meta["instrument_family_str"]),
         "instrument_family_str": meta["instrument_family_str"],
@@ -301,7 +312,9 @@ def build(
     try:
         (stage / "audio").mkdir()
         examples = {}
-        for name, meta in tqdm(notes.items(), desc="rendering notes", disable=None if progress else True):
+        for name, meta in tqdm(
+            notes.items(), desc="rendering notes", disable=None if progress else True
+        ):
             program, variant = instruments[meta["instrument_str"]]
             x = render_note(soundfont, program, meta["pitch"], meta["velocity"], variant, gain_db)
             peak = float(np.abs(x).max())
@@ -332,12 +345,12 @@ def build(
 
 
 def embedded_root() -> Path:
-    """Where the embedded set lives: ``home()/nsynth-embedded`` (see :func:`cinr_lab.nsynth.home`)."""
+    """Where the embedded set lives: ``nsynth.home() / "nsynth-embedded"``."""
     return home() / "nsynth-embedded"
 
 
 def is_current(root: str | os.PathLike) -> bool:
-    """Whether ``root`` holds a complete embedded set built by this version from the default font."""
+    """Whether ``root`` holds a set built by this version with the default font and gain."""
     root = Path(root)
     try:
         manifest = json.loads((root / "BUILD.json").read_text())

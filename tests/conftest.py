@@ -26,7 +26,9 @@ FIXTURE_NOTES = (
 )
 
 
-def write_pcm(path: Path, samples: np.ndarray, rate: int = 16000, width: int = 2, channels: int = 1):
+def write_pcm(
+    path: Path, samples: np.ndarray, rate: int = 16000, width: int = 2, channels: int = 1
+):
     """Write a wav with the standard library (independent of cinr_lab's own writer)."""
     with wave.open(str(path), "wb") as w:
         w.setnchannels(channels)
@@ -41,6 +43,17 @@ def tone(pitch: int, velocity: int, frames: int = 64000) -> np.ndarray:
     f0 = 440.0 * 2 ** ((pitch - 69) / 12)
     x = velocity / 127 * 0.8 * np.sin(2 * np.pi * f0 * t) * np.exp(-t)
     return np.round(x * 32767).astype("<i2")
+
+
+REAL_HOME = nsynth.home()
+"""$CINR_HOME as the test run found it: where `make data` put the embedded set."""
+
+
+@pytest.fixture
+def embedded_home(monkeypatch) -> Path:
+    """Use the real home, where the full embedded set lives (rendered here if it is absent)."""
+    monkeypatch.setenv("CINR_HOME", str(REAL_HOME))
+    return REAL_HOME
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ def test_reads_first_second_exactly(make_nsynth):
     assert clips.audio.shape == (len(FIXTURE_NOTES), 16000)
     assert clips.audio.dtype == np.float32
     assert clips.names == sorted(FIXTURE_NOTES)
-    for row, meta in zip(clips.audio, clips.notes):
+    for row, meta in zip(clips.audio, clips.notes, strict=True):
         expected = tone(meta["pitch"], meta["velocity"])[:16000] / 32768.0
         np.testing.assert_array_equal(row, expected.astype(np.float32))
     assert clips.sample_rate == 16000
@@ -185,7 +185,10 @@ def test_listed_note_without_wav(make_nsynth):
 @pytest.mark.parametrize(
     "write, message",
     [
-        (lambda p: write_pcm(p, tone(60, 100), rate=22050), "sample rate is 22050 Hz, expected 16000"),
+        (
+            lambda p: write_pcm(p, tone(60, 100), rate=22050),
+            "sample rate is 22050 Hz, expected 16000",
+        ),
         (lambda p: write_pcm(p, np.repeat(tone(60, 100), 2), channels=2), "has 2 channels"),
         (lambda p: write_pcm(p, np.zeros(64000 * 3, np.uint8), width=3), "is 24-bit"),
         (lambda p: write_pcm(p, tone(60, 100)[:8000]), "holds 8000 samples, 16000 were asked"),

@@ -81,16 +81,20 @@ def test_layout_and_schema(small_build):
 
 
 def test_build_is_byte_identical_and_independent_of_the_other_notes(small_build, tmp_path):
-    again = soundfont.build(tmp_path / "again", notes={n: ALL_NOTES[n] for n in SMALL}, progress=False)
+    again = soundfont.build(
+        tmp_path / "again", notes={n: ALL_NOTES[n] for n in SMALL}, progress=False
+    )
     assert digest(again) == digest(small_build)
-    alone = soundfont.build(tmp_path / "alone", notes={SMALL[3]: ALL_NOTES[SMALL[3]]}, progress=False)
+    alone = soundfont.build(
+        tmp_path / "alone", notes={SMALL[3]: ALL_NOTES[SMALL[3]]}, progress=False
+    )
     wav = f"audio/{SMALL[3]}.wav"
     assert digest(alone)[wav] == digest(small_build)[wav]
 
 
 def test_pitch_velocity_and_release_are_audible(small_build):
     clips = nsynth.load(small_build, seconds=4.0)
-    by_name = dict(zip(clips.names, clips.audio))
+    by_name = dict(zip(clips.names, clips.audio, strict=True))
     loud = by_name["keyboard_acoustic_003-060-127"]
     soft = by_name["keyboard_acoustic_003-060-025"]
     rms = lambda x: float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))  # noqa: E731
@@ -131,7 +135,9 @@ def test_bad_soundfonts_are_named(tmp_path):
 def test_clipping_gain_is_refused_and_leaves_no_folder(tmp_path):
     note = "mallet_acoustic_001-028-050"
     with pytest.raises(nsynth.NSynthError, match="peaks at .* pass a lower gain"):
-        soundfont.build(tmp_path / "loud", notes={note: ALL_NOTES[note]}, gain_db=40, progress=False)
+        soundfont.build(
+            tmp_path / "loud", notes={note: ALL_NOTES[note]}, gain_db=40, progress=False
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -147,3 +153,26 @@ def test_is_current_needs_a_matching_manifest(small_build, tmp_path):
     assert not soundfont.is_current(tmp_path)
     (tmp_path / "BUILD.json").write_text("{broken")
     assert not soundfont.is_current(tmp_path)
+
+
+def test_embedded_set_mirrors_the_paper_sets(embedded_home, capsys):
+    """`cinr-lab data info` on the embedded set prints the distributions of the paper's sets."""
+    from cinr_lab.cli import main
+
+    assert main(["data", "info"]) == 0
+    out = capsys.readouterr().out
+    diverse, keyboard = out.split("\n\n")
+    assert diverse.startswith("diverse: 1024 notes, 154 instruments")
+    assert "families:   guitar 341, keyboard 330, mallet 353" in diverse
+    assert "sources:    acoustic 469, electronic 488, synthetic 67" in diverse
+    assert "pitches:    24-84 (61 distinct)" in diverse
+    assert "velocities: 25: 178, 50: 197, 75: 227, 100: 209, 127: 213" in diverse
+    assert keyboard.startswith("keyboard: 1024 notes, 74 instruments")
+    assert "sources:    acoustic 133, electronic 781, synthetic 110" in keyboard
+    assert "pitches:    60-64 (5 distinct)" in keyboard
+    assert "velocities: 25: 167, 50: 187, 75: 236, 100: 205, 127: 229" in keyboard
+    for name in nsynth.SETS:  # every wav of both sets passes the reader's checks
+        clips = nsynth.load(subset=name, cache=False)
+        assert clips.audio.shape == (1024, 16000)
+        assert np.abs(clips.audio).max() < 1.0
+        assert (np.sqrt((clips.audio**2).mean(axis=1)) > 1e-3).all()  # no silent note
