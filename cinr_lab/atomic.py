@@ -37,12 +37,20 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, target.stat().st_mode & 0o777 if target.exists() else _default_mode())
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def _default_mode() -> int:
+    """Permissions a plain ``open(path, "w")`` would give (mkstemp makes files 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_bytes(target: str | os.PathLike, data: bytes) -> None:

@@ -9,7 +9,8 @@ can be passed instead.
 
 How a note is made, as NSynth made its own: a fresh synthesizer plays the key at the note's
 velocity for 3 s, then releases it, for 4 s in all; the stereo render at 48 kHz is averaged to mono,
-shaped by the instrument's variant (below), resampled to 16 kHz with soxr and quantized to 16-bit.
+freed of DC (2nd-order high-pass at 10 Hz, below the lowest fundamental, 32.7 Hz), shaped by the
+instrument's variant (below), resampled to 16 kHz with soxr and quantized to 16-bit.
 
 Each NSynth instrument (``instrument_str``) becomes one GM program from a pool for its family and
 source (:data:`PROGRAMS`) times one :class:`Variant` of controller-like settings (brightness,
@@ -182,6 +183,8 @@ def instrument_map(notes: dict[str, dict[str, Any]]) -> dict[str, tuple[int, Var
 
 # --------------------------------------------------------------------------- rendering
 
+_DC_BLOCK = scipy.signal.butter(2, 10, "highpass", fs=RENDER_RATE, output="sos")
+
 
 def render_note(
     soundfont: str | os.PathLike,
@@ -225,6 +228,7 @@ def render_note(
     tail = np.frombuffer(synth.generate(total - hold), np.float32)
     stereo = np.concatenate([head, tail]).astype(np.float64).reshape(-1, 2)
     x = stereo.mean(axis=1) / len(tunings)
+    x = scipy.signal.sosfilt(_DC_BLOCK, x)  # some samples carry a DC offset; recordings don't
     if variant.brightness == "dark":
         x = scipy.signal.sosfilt(
             scipy.signal.butter(2, 3000, "lowpass", fs=RENDER_RATE, output="sos"), x

@@ -1,0 +1,130 @@
+"""Figures: waveforms, spectrograms and data-set counts, built on matplotlib and librosa.display.
+
+Every function draws into a given (or new) Axes and returns it, so notebooks compose them into
+grids; :func:`save` writes a figure to ``figures/`` with stable bytes (no software-version stamp).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import librosa
+import librosa.display
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from cinr_lab.atomic import atomic_path
+from cinr_lab.audio import NSYNTH_RATE
+
+N_FFT, HOP = 1024, 128
+"""STFT size and hop for the spectrogram figures (64 ms window, 8 ms hop at 16 kHz)."""
+
+
+def _axes(ax: Axes | None) -> Axes:
+    return ax if ax is not None else plt.figure(figsize=(6, 3)).gca()
+
+
+def spectrogram_db(wave: np.ndarray, top_db: float = 80.0) -> np.ndarray:
+    """Magnitude spectrogram in dB relative to full scale.
+
+    Args:
+        wave: ``[samples]`` float audio in [-1, 1].
+        top_db: floor, in dB below full scale.
+
+    Returns:
+        ``[1 + N_FFT // 2, frames]`` dB values in ``[-top_db, ...]``; 0 dB is a full-scale sine.
+        Frame ``k`` covers samples ``[k * HOP, k * HOP + N_FFT)`` (see :func:`frame_times`).
+    """
+    # Frames lie wholly inside the clip (no padding): padding a clip cut off mid-note would draw
+    # a broadband click at its end that is not in the sound.
+    x = np.asarray(wave, np.float32)
+    mag = np.abs(librosa.stft(x, n_fft=N_FFT, hop_length=HOP, center=False))
+    ref = np.sum(np.hanning(N_FFT)) / 2  # a full-scale sine's peak bin
+    return librosa.amplitude_to_db(mag, ref=ref, amin=1e-5, top_db=None).clip(min=-top_db)
+
+
+def frame_times(frames: int, rate: int = NSYNTH_RATE) -> np.ndarray:
+    """Centre time in seconds of each frame of :func:`spectrogram_db`."""
+    return (np.arange(frames) * HOP + N_FFT / 2) / rate
+
+
+def specplot(
+    wave: np.ndarray,
+    rate: int = NSYNTH_RATE,
+    ax: Axes | None = None,
+    title: str | None = None,
+    y_axis: str = "log",
+    top_db: float = 80.0,
+) -> Axes:
+    """Spectrogram of one clip, log-frequency by default, on a fixed dB scale (comparable
+    across clips: ``vmin=-top_db``, ``vmax=0`` dBFS).
+
+    Args:
+        wave: ``[samples]`` float audio.
+        rate: sample rate in Hz.
+        ax: where to draw (default: a new figure).
+        title: axes title.
+        y_axis: ``"log"`` or ``"linear"`` frequency axis.
+        top_db: dynamic range shown.
+    """
+    ax = _axes(ax)
+    db = spectrogram_db(wave, top_db)
+    librosa.display.specshow(
+        db, sr=rate, hop_length=HOP, n_fft=N_FFT, x_coords=frame_times(db.shape[1], rate),
+        x_axis="time", y_axis=y_axis, ax=ax, vmin=-top_db, vmax=0, cmap="magma",
+    )  # fmt: skip
+    ax.set(xlim=(0, len(wave) / rate), xlabel="time (s)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def waveplot(wave: np.ndarray, rate: int = NSYNTH_RATE, ax: Axes | None = None, title=None) -> Axes:
+    """Waveform of one clip against time in seconds, amplitude axis fixed to [-1, 1]."""
+    ax = _axes(ax)
+    ax.plot(np.arange(len(wave)) / rate, wave, lw=0.4, color="tab:blue")
+    ax.set(xlim=(0, len(wave) / rate), ylim=(-1, 1), xlabel="time (s)", ylabel="amplitude")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def countplot(counts: Mapping, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Bar chart of ``{value: count}`` (e.g. one entry of :func:`cinr_lab.nsynth.counts`)."""
+    ax = _axes(ax)
+    labels = [str(k) for k in counts]
+    ax.bar(range(len(labels)), list(counts.values()), color="tab:gray")
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(range(0, len(labels), step), labels[::step])
+    ax.set_ylabel("notes")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def note_grid(
+    waves: Sequence[np.ndarray], titles: Sequence[str], rate: int = NSYNTH_RATE
+) -> Figure:
+    """One row per clip: waveform on the left, log-frequency spectrogram on the right."""
+    fig, axes = plt.subplots(len(waves), 2, figsize=(11, 2.2 * len(waves)), squeeze=False)
+    for (left, right), wave, title in zip(axes, waves, titles, strict=True):
+        waveplot(wave, rate, left, title)
+        specplot(wave, rate, right, title)
+        if left is not axes[-1][0]:
+            left.set_xlabel("")
+            right.set_xlabel("")
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
+    """Atomically write ``fig`` as PNG (creating the folder), without a version stamp."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
+    return path
