@@ -12,8 +12,8 @@ Typical use::
     clips.audio.shape                                  # (64, 16000), float32 in [-1, 1)
 
 Decoded selections are cached (``.npy`` plus a JSON fingerprint of every source file), so a
-reload of 1024 one-second clips is a memory map, not 1024 wav decodes. A cache whose sources
-changed, or that fails its checksum, is rebuilt rather than trusted.
+reload reads one array instead of ``examples.json`` and every wav. A cache whose sources changed,
+or that fails its checksum, is rebuilt rather than trusted.
 """
 
 from __future__ import annotations
@@ -364,14 +364,14 @@ def _cache_read(key: str, root: Path) -> Clips | None:
         names = [n["note_str"] for n in notes]
         if meta["fingerprint"] != _fingerprint(root, names):
             return None
-        audio = np.load(folder / f"{key}.npy", mmap_mode="r", allow_pickle=False)
+        audio = np.load(folder / f"{key}.npy", allow_pickle=False)
         if audio.shape != (len(notes), meta["frames"]) or audio.dtype != np.float32:
             return None
         if hashlib.blake2b(audio.tobytes(), digest_size=16).hexdigest() != meta["digest"]:
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent, stale or corrupt: decode again
-    return Clips(np.asarray(audio), tuple(notes), NSYNTH_RATE, root)
+    return Clips(audio, tuple(notes), NSYNTH_RATE, root)
 
 
 def _cache_write(key: str, clips: Clips) -> None:
