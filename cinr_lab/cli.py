@@ -3,6 +3,8 @@
 ``cinr-lab data build``   render the embedded NSynth stand-in
 ``cinr-lab data info``    counts by family, source, pitch, velocity and instrument
 ``cinr-lab data export``  write selected clips as ``<note_str>.wav``
+``cinr-lab train``        train a PCINR or TCNN auto-decoder into a run folder
+``cinr-lab render``       write a run's reconstructions as ``<note_str>.wav``
 ``cinr-lab bench``        speed figures for this machine
 
 Errors in the input (a missing folder, a malformed file, an impossible selection) end the command
@@ -17,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cinr_lab import nsynth, soundfont
+from cinr_lab import models, nsynth, soundfont
 from cinr_lab.audio import AudioFileError, write_wav
 
 
@@ -84,6 +86,70 @@ def _data_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from cinr_lab import train
+
+    if args.resume:
+        trainer = train.Trainer.resume(args.out, steps=args.steps, model=args.model)
+    else:
+        if args.model is None:
+            raise train.RunError("--model is required for a new run")
+        overrides = {
+            k: v
+            for k, v in (("omega_first", args.omega_first), ("omega_hidden", args.omega_hidden))
+            if v is not None
+        }
+        fields = (
+            "wr",
+            "set",
+            "data",
+            "items",
+            "steps",
+            "seed",
+            "batch",
+            "coords",
+            "lr",
+            "latent_lr",
+            "stft_weight",
+            "checkpoint_every",
+        )
+        given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
+        if "data" in given:
+            given["data"] = str(given["data"])
+        config = train.TrainConfig(model=args.model, **given)
+        trainer = train.Trainer.create(args.out, config, models.config_for(args.model, **overrides))
+    path = trainer.fit()
+    print(f"run {path}: step {trainer.step}, loss curve in loss.csv, audio in audio/")
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    from cinr_lab import train
+
+    run = train.load_run(args.run)
+    items = None
+    if args.items:
+        try:
+            items = [int(i) for i in args.items.split(",")]
+        except ValueError as err:
+            raise train.RunError(
+                f"--items must be comma-separated note indices, got {args.items!r}"
+            ) from err
+    waves = run.render(items, args.rate)
+    names = [run.notes[i] for i in (items if items is not None else range(len(run.notes)))]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    clash = [n for n in names if (out / f"{n}.wav").exists()]
+    if clash and not args.overwrite:
+        raise train.RunError(
+            f"{out / (clash[0] + '.wav')}: exists; pass --overwrite or choose another --out"
+        )
+    for name, wave in zip(names, waves, strict=True):
+        write_wav(out / f"{name}.wav", wave.numpy(), args.rate, subtype="FLOAT")
+    print(f"wrote {len(names)} reconstructions at {args.rate} Hz to {out}")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from cinr_lab import bench
 
@@ -123,6 +189,44 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="destination folder")
     export.set_defaults(func=_data_export)
 
+    tr = commands.add_parser("train", help="train a PCINR or TCNN auto-decoder")
+    tr.add_argument(
+        "--model", choices=list(models.PRESETS), help="architecture (required unless --resume)"
+    )
+    tr.add_argument(
+        "--wr", type=float, help="L2 weight regularisation of the INR weights (PCINR WR)"
+    )
+    tr.add_argument("--set", choices=nsynth.SETS, help="paper set (default keyboard)")
+    tr.add_argument("--data", type=Path, help=root_help)
+    tr.add_argument("--items", type=int, help="notes of the set, spread over it (default 16)")
+    tr.add_argument("--steps", type=int, help="total optimisation steps (default 1000)")
+    tr.add_argument("--seed", type=int, help="random seed (default 0)")
+    tr.add_argument("--batch", type=int, help="notes per step (default 16)")
+    tr.add_argument("--coords", type=int, help="PCINR coordinates per note and step (default 8000)")
+    tr.add_argument("--lr", type=float, help="decoder learning rate (default: paper's per model)")
+    tr.add_argument("--latent-lr", type=float, help="latent learning rate (default: --lr)")
+    tr.add_argument("--stft-weight", type=float, help="weight of the multi-STFT loss (default 1)")
+    tr.add_argument("--omega-first", type=float, help="ω of the first sine layer (default 1760)")
+    tr.add_argument("--omega-hidden", type=float, help="ω of the other sine layers (default 245)")
+    tr.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 200)")
+    tr.add_argument("--resume", action="store_true", help="continue the run in --out")
+    tr.add_argument("--out", type=Path, required=True, help="run folder")
+    tr.set_defaults(func=_train)
+
+    rd = commands.add_parser("render", help="write a run's reconstructions as <note_str>.wav")
+    rd.add_argument("run", type=Path, help="run folder")
+    rd.add_argument("--items", help="comma-separated note indices (default: all)")
+    rd.add_argument(
+        "--rate",
+        type=int,
+        default=16000,
+        help="sample rate; above 16000 (PCINR only) "
+        "renders the continuous representation more densely",
+    )
+    rd.add_argument("--overwrite", action="store_true", help="replace existing wavs")
+    rd.add_argument("--out", type=Path, required=True, help="destination folder")
+    rd.set_defaults(func=_render)
+
     bench = commands.add_parser("bench", help="speed figures for this machine")
     bench.add_argument("root", nargs="?", type=Path, help=root_help)
     bench.set_defaults(func=_bench)
@@ -132,8 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    from cinr_lab.train import RunError, TrainingDiverged
+
     try:
         return args.func(args)
-    except (nsynth.NSynthError, AudioFileError) as err:
+    except (nsynth.NSynthError, AudioFileError, RunError, TrainingDiverged) as err:
         print(f"cinr-lab: error: {err}", file=sys.stderr)
         return 2

@@ -1,0 +1,129 @@
+"""The periodic conditional INR (PCINR): a FiLM-modulated SIREN, after π-GAN.
+
+A mapping network turns a note's latent ``z`` into FiLM frequencies ``γ`` and phase shifts ``β``;
+a SIREN maps each time coordinate ``t`` in [-1, 1) to an amplitude, every sine layer modulated by
+them. One network thus represents a whole set of sounds, one latent per sound.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+
+class MappingNetwork(nn.Module):
+    """z ↦ (γ, β): an MLP with LeakyReLU(0.2), as π-GAN's mapping network.
+
+    ``layers`` hidden layers of width ``hidden``, then a linear layer to ``2 · outputs``
+    (frequencies, then phase shifts). Default PyTorch (Kaiming-uniform) initialisation; the last
+    layer is scaled by 0.25 so the initial modulation is small next to ω.
+    """
+
+    def __init__(self, latent_dim: int, hidden: int, layers: int, outputs: int):
+        super().__init__()
+        dims = [latent_dim] + [hidden] * layers
+        blocks: list[nn.Module] = []
+        for fan_in, fan_out in zip(dims[:-1], dims[1:], strict=True):
+            blocks += [nn.Linear(fan_in, fan_out), nn.LeakyReLU(0.2)]
+        self.net = nn.Sequential(*blocks)
+        self.out = nn.Linear(dims[-1], 2 * outputs)
+        with torch.no_grad():
+            self.out.weight.mul_(0.25)
+
+    def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        """``z [B, latent_dim]`` → ``(γ, β)``, each ``[B, outputs]``."""
+        gamma, beta = self.out(self.net(z)).chunk(2, dim=-1)
+        return gamma, beta
+
+
+class FiLMSine(nn.Module):
+    """FiLM sine layer: ``y = sin((ω + γ) · (W x + b) + β)``.
+
+    Initialisation (SIREN, Sitzmann et al. 2020): the first layer draws
+    ``W ~ U(-1/fan_in, 1/fan_in)``; hidden layers draw ``W ~ U(±√(6/fan_in)/ω)`` so that
+    ``ω · W x`` keeps unit-order pre-activations through depth. Bias as PyTorch's default.
+    """
+
+    def __init__(self, fan_in: int, fan_out: int, omega: float, first: bool):
+        super().__init__()
+        self.omega = omega
+        self.linear = nn.Linear(fan_in, fan_out)
+        bound = 1 / fan_in if first else math.sqrt(6 / fan_in) / omega
+        with torch.no_grad():
+            self.linear.weight.uniform_(-bound, bound)
+
+    def pre(self, x: Tensor) -> Tensor:
+        """``W x + b``, the argument the sine's scale multiplies."""
+        return self.linear(x)
+
+    def forward(self, x: Tensor, gamma: Tensor, beta: Tensor) -> Tensor:
+        """``x [B, K, fan_in]``, ``γ, β [B, 1, fan_out]`` → ``[B, K, fan_out]``."""
+        return torch.sin((self.omega + gamma) * self.linear(x) + beta)
+
+
+class PCINR(nn.Module):
+    """Periodic conditional INR: ``f(t; z) = w · h_L + b``, ``h_i = FiLMSine_i(h_{i-1}; γ_i, β_i)``.
+
+    ``h_0 = t``. Layer 1 uses ``ω_first``, the others ``ω_hidden``. With ``film="shared"`` (the
+    paper's code) one ``γ, β`` pair of width ``hidden`` modulates every layer; with
+    ``film="per-layer"`` (π-GAN) each layer gets its own.
+    """
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        c = config
+        self.film_layers = c.layers if c.film == "per-layer" else 1
+        self.mapping = MappingNetwork(
+            c.latent_dim, c.mapping_hidden, c.mapping_layers, c.hidden * self.film_layers
+        )
+        self.layers = nn.ModuleList(
+            FiLMSine(
+                1 if i == 0 else c.hidden,
+                c.hidden,
+                c.omega_first if i == 0 else c.omega_hidden,
+                i == 0,
+            )
+            for i in range(c.layers)
+        )
+        self.head = nn.Linear(c.hidden, 1)
+        bound = math.sqrt(6 / c.hidden) / c.omega_hidden
+        with torch.no_grad():
+            self.head.weight.uniform_(-bound, bound)
+
+    def modulation(self, z: Tensor) -> list[tuple[Tensor, Tensor]]:
+        """Per-layer ``(γ_i, β_i)``, each ``[B, 1, hidden]``."""
+        gamma, beta = self.mapping(z)
+        gammas = gamma.unsqueeze(1).chunk(self.film_layers, dim=-1)
+        betas = beta.unsqueeze(1).chunk(self.film_layers, dim=-1)
+        return [
+            (gammas[i % self.film_layers], betas[i % self.film_layers])
+            for i in range(len(self.layers))
+        ]
+
+    def forward(self, z: Tensor, t: Tensor, return_hidden: bool = False):
+        """Amplitudes at coordinates ``t``.
+
+        Args:
+            z: ``[B, latent_dim]`` latents.
+            t: ``[B, K]`` or ``[K]`` time coordinates in [-1, 1).
+            return_hidden: also return every sine layer's output ``[B, K, hidden]``.
+
+        Returns:
+            ``[B, K]`` amplitudes (and the list of hidden activations if asked).
+        """
+        if t.dim() == 1:
+            t = t.expand(z.shape[0], -1)
+        h = t.unsqueeze(-1)
+        hidden = []
+        for layer, (gamma, beta) in zip(self.layers, self.modulation(z), strict=True):
+            h = layer(h, gamma, beta)
+            hidden.append(h)
+        out = self.head(h).squeeze(-1)
+        return (out, hidden) if return_hidden else out
+
+    def inr_parameters(self) -> list[nn.Parameter]:
+        """The SIREN's weights (not biases, not the mapping network): what WR regularises."""
+        return [layer.linear.weight for layer in self.layers] + [self.head.weight]

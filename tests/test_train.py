@@ -1,0 +1,201 @@
+"""Auto-decoder training: exact resume, divergence handling, checkpoints, rendering, encoding."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from cinr_lab import models, nsynth, train
+from cinr_lab.cli import main
+
+TINY_PCINR = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
+TINY_TCNN = models.config_for("tcnn", tcnn_dim=1, tcnn_post_filter=16)
+
+
+def config(root, **kw):
+    base = dict(model="pcinr", set=None, data=str(root), items=4, steps=6, batch=3, coords=200,
+                lr=1e-3, checkpoint_every=3)  # fmt: skip
+    return train.TrainConfig(**{**base, **kw})
+
+
+def losses(run):
+    with open(run / "loss.csv") as fh:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(fh)]
+
+
+def test_resume_continues_exactly(make_nsynth, tmp_path):
+    root = make_nsynth()
+    straight = train.Trainer.create(tmp_path / "a", config(root), TINY_PCINR)
+    straight.fit(progress=False)
+    half = train.Trainer.create(tmp_path / "b", config(root, steps=3), TINY_PCINR)
+    half.fit(progress=False)
+    resumed = train.Trainer.resume(tmp_path / "b", steps=6)
+    assert resumed.step == 3
+    resumed.fit(progress=False)
+    a, b = train.load_run(tmp_path / "a"), train.load_run(tmp_path / "b")
+    assert a.step == b.step == 6
+    torch.testing.assert_close(a.latents, b.latents, rtol=0, atol=0)
+    for (name, pa), pb in zip(
+        a.model.state_dict().items(), b.model.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(pa, pb, rtol=0, atol=0, msg=name)
+    assert losses(tmp_path / "a") == losses(tmp_path / "b")
+
+
+def test_run_folder_contents(make_nsynth, tmp_path):
+    run = train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY_PCINR).fit(
+        progress=False
+    )
+    assert sorted(p.name for p in run.iterdir()) == [
+        "audio",
+        "checkpoint.pt",
+        "config.json",
+        "loss.csv",
+    ]
+    assert len(list((run / "audio").glob("*.wav"))) == 4
+    assert [int(r["step"]) for r in losses(run)] == list(range(1, 7))
+    assert train.load_run(run).model_config == TINY_PCINR  # samples=16000 matches 1 s clips
+
+
+LEARNABLE_PCINR = models.config_for(
+    "pcinr", hidden=32, layers=3, mapping_hidden=32, omega_first=300, omega_hidden=30
+)
+
+
+@pytest.mark.parametrize(
+    "model_config, factor", [(LEARNABLE_PCINR, 0.1), (TINY_TCNN, 0.75)], ids=["pcinr", "tcnn"]
+)
+def test_training_reduces_the_error(make_nsynth, tmp_path, model_config, factor):
+    # 50 ms clips (13 cycles of middle C), every note in every batch: small enough for a small
+    # decoder to learn in 80 steps on a CPU.
+    kw = dict(steps=80, seconds=0.05, coords=800, batch=4, lr=1e-3, latent_lr=1e-2,
+              stft_weight=0.0, model=model_config.kind)  # fmt: skip
+    run = train.Trainer.create(tmp_path / "r", config(make_nsynth(), **kw), model_config)
+    run.fit(progress=False)
+    mse = [float(r["mse"]) for r in losses(tmp_path / "r")]
+    assert np.mean(mse[-5:]) < factor * mse[0]
+
+
+def test_divergence_stops_and_keeps_the_last_checkpoint(make_nsynth, tmp_path, monkeypatch):
+    trainer = train.Trainer.create(
+        tmp_path / "r", config(make_nsynth(), steps=8, checkpoint_every=2), TINY_PCINR
+    )
+    real = trainer.loss
+
+    def explode_at_step_5(notes):
+        terms = real(notes)
+        if trainer.step == 4:
+            terms["loss"] = terms["loss"] * float("nan")
+        return terms
+
+    monkeypatch.setattr(trainer, "loss", explode_at_step_5)
+    with pytest.raises(train.TrainingDiverged, match="step 5: loss is nan; stopped"):
+        trainer.fit(progress=False)
+    assert train.load_run(tmp_path / "r").step == 4
+
+
+def test_bad_run_folders_are_named(make_nsynth, tmp_path):
+    with pytest.raises(train.RunError, match="not a run folder"):
+        train.load_run(tmp_path)
+    run = train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY_PCINR).fit(
+        progress=False
+    )
+    before = (run / "checkpoint.pt").read_bytes()
+    with pytest.raises(train.RunError, match="already holds a run"):
+        train.Trainer.create(run, config(make_nsynth(root=tmp_path / "n2")), TINY_PCINR)
+    assert (run / "checkpoint.pt").read_bytes() == before  # nothing overwritten
+    with pytest.raises(train.RunError, match="holds a 'pcinr' run, not 'tcnn'"):
+        train.Trainer.resume(run, model="tcnn")
+    (run / "checkpoint.pt").write_bytes(before[: len(before) // 2])
+    with pytest.raises(train.RunError, match="checkpoint.pt: corrupt or unreadable"):
+        train.load_run(run)
+    (run / "checkpoint.pt").write_bytes(before)
+    text = (run / "config.json").read_text().replace('"hidden": 16', '"hidden": 32')
+    (run / "config.json").write_text(text)
+    with pytest.raises(train.RunError, match="written by another model"):
+        train.load_run(run)
+
+
+def test_pcinr_renders_denser_grids_consistently(make_nsynth, tmp_path):
+    run = train.load_run(
+        train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY_PCINR).fit(progress=False)
+    )
+    base, double = run.render([0, 2]), run.render([0, 2], rate=32000)
+    assert base.shape == (2, 16000) and double.shape == (2, 32000)
+    torch.testing.assert_close(double[:, ::2], base)
+    with pytest.raises(train.RunError, match="item 9 out of range"):
+        run.render([9])
+
+
+def test_tcnn_refuses_other_rates(make_nsynth, tmp_path):
+    cfg = config(make_nsynth(), model="tcnn", steps=2)
+    run = train.load_run(train.Trainer.create(tmp_path / "r", cfg, TINY_TCNN).fit(progress=False))
+    assert run.render().shape == (4, 16000)
+    with pytest.raises(train.RunError, match="renders only its training rate"):
+        run.render(rate=32000)
+
+
+def test_weight_regularisation_and_inner_loop(make_nsynth, tmp_path):
+    root = make_nsynth()
+    trainer = train.Trainer.create(
+        tmp_path / "wr", config(root, wr=1e-3, inner_steps=1), TINY_PCINR
+    )
+    terms = trainer.loss(torch.tensor([0, 1]))
+    expected = sum(w.pow(2).sum() for w in trainer.model.inr_parameters())
+    torch.testing.assert_close(terms["wr"], expected)
+    terms["loss"].backward()
+    assert trainer.latents.grad is not None  # through the inner step to the stored latents
+    with pytest.raises(train.RunError, match="applies to PCINRs"):
+        train.Trainer.create(tmp_path / "t", config(root, model="tcnn", wr=1e-3), TINY_TCNN)
+
+
+def test_encode_fits_a_new_clip_with_the_decoder_frozen(make_nsynth, tmp_path):
+    root = make_nsynth()
+    run = train.load_run(
+        train.Trainer.create(tmp_path / "r", config(root, steps=30), TINY_PCINR).fit(progress=False)
+    )
+    before = {k: v.clone() for k, v in run.model.state_dict().items()}
+    target = torch.from_numpy(nsynth.load(root).audio[5])
+    z = train.encode(run.model, target, steps=50)
+    assert z.shape == (256,)
+    t = models.grid(16000)
+    with torch.no_grad():
+        fitted = (run.model(z[None], t)[0] - target).pow(2).sum()
+        start = (run.model(torch.zeros(1, 256), t)[0] - target).pow(2).sum()
+    assert fitted < start
+    for k, v in run.model.state_dict().items():
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
+
+
+def test_cli_train_and_render(make_nsynth, tmp_path, capsys, monkeypatch):
+    root = make_nsynth()
+    monkeypatch.setattr(nsynth, "paper_subset", lambda name: dict.fromkeys(
+        ["keyboard_acoustic_001-042-100", "keyboard_electronic_000-060-127"], {}))  # fmt: skip
+    run = tmp_path / "run"
+    args = [
+        "train",
+        "--model",
+        "tcnn",
+        "--data",
+        str(root),
+        "--items",
+        "2",
+        "--steps",
+        "2",
+        "--out",
+        str(run),
+    ]
+    assert main(args) == 0
+    assert main(args) == 2
+    assert "already holds a run; pass --resume" in capsys.readouterr().err
+    assert main(["train", "--resume", "--steps", "3", "--out", str(run)]) == 0
+    assert train.load_run(run).step == 3
+    assert main(["render", str(run), "--items", "1", "--out", str(tmp_path / "wav")]) == 0
+    assert [p.name for p in (tmp_path / "wav").iterdir()] == ["keyboard_electronic_000-060-127.wav"]
+    assert main(["render", str(run), "--rate", "32000", "--out", str(tmp_path / "w2")]) == 2
+    assert "renders only its training rate" in capsys.readouterr().err
+    assert main(["render", str(tmp_path), "--out", str(tmp_path / "w3")]) == 2
+    assert "not a run folder" in capsys.readouterr().err
