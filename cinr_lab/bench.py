@@ -1,21 +1,37 @@
-"""Speed figures for this machine (``cinr-lab bench``), reported with the machine they ran on.
+"""Speed and memory figures for this machine (``cinr-lab bench``), printed as JSON.
 
-Targets live here, not in timed tests: a test fails on a property, a benchmark reports a number.
-Current benchmarks: decoding a 1024-note set from wavs, and reloading it from the cache.
+Targets live here, not in timed tests: a test fails on a property, a benchmark reports a number
+together with the machine it ran on. Measured:
+
+* ``data``: loading each paper set's 1024 one-second clips, decoding wavs and from the cache;
+* ``train``: training throughput (coordinates per second) of each named model at the default
+  batch (16 notes × 8000 coordinates for a PCINR, 16 whole clips for the TCNN), and the peak
+  resident memory of a fresh process that trains it;
+* ``render``: seconds to render one second of 16 kHz audio from one latent, and the peak resident
+  memory of a fresh process that does it (Python and torch included). Target for ``pcinr`` on
+  the 2-core CI machine: under 0.25 s and under 1 GB.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
 
 from cinr_lab import nsynth
 
 
-def machine() -> str:
-    """One line naming this machine: CPU, core count, Python."""
+def machine() -> dict[str, object]:
+    """What this machine is: CPU, cores, Python, torch, and the accelerator if any."""
+    import torch
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as fh:
@@ -24,7 +40,24 @@ def machine() -> str:
             )
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    }
+
+
+def peak_memory_mb() -> int | None:
+    """This process's peak resident memory (Linux ``VmHWM``; reset by exec, unlike ru_maxrss)."""
+    try:
+        with open("/proc/self/status") as fh:
+            kb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return None
+    return round(kb / 1024)
 
 
 def _best(fn: Callable[[], object], repeats: int) -> float:
@@ -37,23 +70,75 @@ def _best(fn: Callable[[], object], repeats: int) -> float:
 
 
 def data_load(root=None, subset: str = "keyboard", repeats: int = 3) -> dict[str, float]:
-    """Seconds to load a paper set's 1024 one-second clips: decoded from wavs, and cached.
-
-    Returns:
-        ``{"decode_s": ..., "cached_s": ...}``, the best of ``repeats`` runs each.
-    """
+    """Seconds to load a paper set's 1024 one-second clips: decoded from wavs, and cached."""
     root = nsynth.resolve_root(root)
     decode = _best(lambda: nsynth.load(root, subset=subset, cache=False), repeats)
     nsynth.load(root, subset=subset)  # make sure the cache exists
     cached = _best(lambda: nsynth.load(root, subset=subset), repeats)
-    return {"decode_s": decode, "cached_s": cached}
+    return {"decode_s": round(decode, 4), "cached_s": round(cached, 4)}
 
 
-def run(root=None) -> str:
-    """Run every benchmark; return a Markdown report."""
-    lines = [f"machine: {machine()}", "", "| benchmark | seconds |", "|---|---|"]
-    for subset in nsynth.SETS:
-        result = data_load(root, subset)
-        lines.append(f"| load {subset} (1024 × 1 s), decoding wavs | {result['decode_s']:.3f} |")
-        lines.append(f"| load {subset} (1024 × 1 s), from cache | {result['cached_s']:.3f} |")
-    return "\n".join(lines)
+def train_throughput(name: str, steps: int = 2) -> dict[str, float]:
+    """Coordinates per second of training steps of model ``name`` at the default batch.
+
+    Uses random targets (speed does not depend on the data); one warm-up step first.
+    """
+    import torch
+
+    from cinr_lab import models, train
+
+    config = train.TrainConfig(model=name)
+    model_config = models.config_for(name)
+    audio = np.random.default_rng(0).uniform(-0.1, 0.1, (config.batch, 16000)).astype(np.float32)
+    clips = nsynth.Clips(audio, tuple({} for _ in audio), 16000, Path("."))
+    trainer = train.Trainer(Path("."), model_config, config, clips)
+    notes = torch.arange(config.batch)
+
+    def step():
+        terms = trainer.loss(notes)
+        trainer.optimizer.zero_grad()
+        terms["loss"].backward()
+        trainer.optimizer.step()
+
+    step()
+    seconds = _best(step, steps)
+    points = train.points_per_step(config, model_config, config.batch)
+    return {
+        "points_per_step": points,
+        "step_s": round(seconds, 4),
+        "points_per_s": round(points / seconds),
+        "peak_rss_mb": peak_memory_mb(),
+    }
+
+
+def render_one_second(name: str, repeats: int = 5) -> dict[str, float]:
+    """Seconds to render 1 s at 16 kHz from one latent, and this process's peak memory."""
+    import torch
+
+    from cinr_lab import models, train
+
+    torch.manual_seed(0)
+    model = models.build(models.config_for(name)).eval()
+    z = torch.randn(1, 256) * 1e-3
+    train.render(model, z)  # warm-up
+    seconds = _best(lambda: train.render(model, z), repeats)
+    return {"render_1s_s": round(seconds, 4), "peak_rss_mb": peak_memory_mb()}
+
+
+def _fresh_process(function: str, name: str) -> dict[str, float]:
+    """``bench.<function>(name)`` in a new interpreter, so the peak memory is its own."""
+    code = f"import json; from cinr_lab import bench; print(json.dumps(bench.{function}({name!r})))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(root=None) -> dict[str, object]:
+    """Every benchmark; a JSON-ready dict."""
+    from cinr_lab import models
+
+    return {
+        "machine": machine(),
+        "data": {subset: data_load(root, subset) for subset in nsynth.SETS},
+        "train": {name: _fresh_process("train_throughput", name) for name in models.PRESETS},
+        "render": {name: _fresh_process("render_one_second", name) for name in models.PRESETS},
+    }

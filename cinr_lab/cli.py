@@ -14,6 +14,7 @@ with exit status 2 and one line naming the file or argument and what is wrong.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -153,7 +154,7 @@ def _render(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from cinr_lab import bench
 
-    print(bench.run(args.root))
+    print(json.dumps(bench.run(args.root), indent=2))
     return 0
 
 

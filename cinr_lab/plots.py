@@ -128,3 +128,63 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
     return path
+
+
+def loss_curves(
+    curves: Mapping[str, Mapping[str, np.ndarray]],
+    ax: Axes | None = None,
+    key: str = "mse",
+    baseline: float | None = None,
+) -> Axes:
+    """Loss against step for several runs on one log axis (from :func:`cinr_lab.train.loss_curve`).
+
+    Args:
+        curves: ``{label: curve}``.
+        ax: where to draw.
+        key: which column (``"mse"``, ``"loss"``, ``"stft"``).
+        baseline: draw a dashed line here (e.g. what predicting silence scores).
+    """
+    ax = _axes(ax)
+    for label, curve in curves.items():
+        ax.semilogy(curve["step"], curve[key], label=label, lw=1)
+    if baseline is not None:
+        ax.axhline(baseline, color="k", ls="--", lw=0.8, label="silence")
+    ax.set(xlabel="step", ylabel=key)
+    ax.legend()
+    return ax
+
+
+def compare_grid(
+    truth: np.ndarray,
+    recons: Mapping[str, np.ndarray],
+    names: Sequence[str],
+    rate: int = NSYNTH_RATE,
+    zoom: tuple[float, float] = (0.5, 0.52),
+) -> Figure:
+    """Per note (rows): a waveform zoom of truth and every reconstruction, then spectrograms.
+
+    Args:
+        truth: ``[notes, samples]``.
+        recons: ``{label: [notes, samples]}``.
+        names: one title per note.
+        zoom: the waveform window in seconds.
+    """
+    cols = 1 + 1 + len(recons)
+    fig, axes = plt.subplots(
+        len(truth), cols, figsize=(3.2 * cols, 2.3 * len(truth)), squeeze=False
+    )
+    a, b = (int(s * rate) for s in zoom)
+    t = np.arange(a, b) / rate
+    for row, (axs, name) in enumerate(zip(axes, names, strict=True)):
+        axs[0].plot(t, truth[row, a:b], color="k", lw=1.2, label="truth")
+        for label, wave in recons.items():
+            axs[0].plot(t, wave[row, a:b], lw=0.9, label=label)
+        axs[0].set(title=name, xlabel="time (s)")
+        axs[0].title.set_fontsize(8)
+        if row == 0:
+            axs[0].legend(fontsize=7)
+        for ax, (label, wave) in zip(axs[1:], [("truth", truth), *recons.items()], strict=True):
+            specplot(wave[row], rate, ax, label)
+            ax.set_ylabel("")
+    fig.tight_layout()
+    return fig

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -443,6 +444,42 @@ def load_run(path) -> Run:
         TrainConfig(**config["train"]),
         state["step"],
     )
+
+
+def fit_or_load(
+    path,
+    train_config: TrainConfig,
+    model_config: models.ModelConfig | None = None,
+    progress: bool = True,
+) -> Run:
+    """The run in ``path``: trained now if absent, resumed if unfinished, loaded if finished.
+
+    This is how notebooks share runs: a later notebook asking for the same run loads it instead
+    of training again. A folder holding a run with other configs is an error, never overwritten.
+    """
+    path = Path(path)
+    if not (path / "config.json").exists():
+        Trainer.create(path, train_config, model_config).fit(progress)
+        return load_run(path)
+    config = json.loads((path / "config.json").read_text())
+    wanted_model = dataclasses.asdict(model_config or models.config_for(train_config.model))
+    wanted_model["samples"] = config["model"]["samples"]
+    if config["train"] != dataclasses.asdict(train_config) or config["model"] != wanted_model:
+        raise RunError(
+            f"{path}: holds a run with other settings; delete it or choose another folder"
+        )
+    if not (path / "checkpoint.pt").exists():
+        raise RunError(f"{path}: holds a run that never reached its first checkpoint; delete it")
+    if load_run(path).step < train_config.steps:
+        Trainer.resume(path).fit(progress)
+    return load_run(path)
+
+
+def loss_curve(path) -> dict[str, np.ndarray]:
+    """A run's ``loss.csv`` as arrays: ``{"step": ..., "loss": ..., "mse": ..., ...}``."""
+    with open(Path(path) / "loss.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    return {k: np.array([float(r[k]) for r in rows]) for k in LOSS_COLUMNS}
 
 
 def encode(
