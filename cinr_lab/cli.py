@@ -70,16 +70,22 @@ def _data_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data_export(args: argparse.Namespace) -> int:
-    clips = nsynth.load(args.root, subset=args.set, items=args.items, seconds=args.seconds)
-    out = Path(args.out)
+def _wav_folder(out: Path, names: list[str], overwrite: bool) -> Path:
+    """Create ``out`` for ``<name>.wav`` files; refuse to replace existing ones unless told to."""
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    clash = [n for n in clips.names if (out / f"{n}.wav").exists()]
-    if clash and not args.overwrite:
+    clash = [n for n in names if (out / f"{n}.wav").exists()]
+    if clash and not overwrite:
         raise nsynth.NSynthError(
-            f"{out / (clash[0] + '.wav')}: exists ({len(clash)} clips would be overwritten); "
+            f"{out / (clash[0] + '.wav')}: exists ({len(clash)} files would be overwritten); "
             "pass --overwrite or choose another --out"
         )
+    return out
+
+
+def _data_export(args: argparse.Namespace) -> int:
+    clips = nsynth.load(args.root, subset=args.set, items=args.items, seconds=args.seconds)
+    out = _wav_folder(args.out, clips.names, args.overwrite)
     subtype = {"pcm16": "PCM_16", "float32": "FLOAT"}[args.format]
     for name, wave in zip(clips.names, clips.audio, strict=True):
         write_wav(out / f"{name}.wav", wave, clips.sample_rate, subtype=subtype)
@@ -138,13 +144,7 @@ def _render(args: argparse.Namespace) -> int:
             ) from err
     waves = run.render(items, args.rate)
     names = [run.notes[i] for i in (items if items is not None else range(len(run.notes)))]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    clash = [n for n in names if (out / f"{n}.wav").exists()]
-    if clash and not args.overwrite:
-        raise train.RunError(
-            f"{out / (clash[0] + '.wav')}: exists; pass --overwrite or choose another --out"
-        )
+    out = _wav_folder(args.out, names, args.overwrite)
     for name, wave in zip(names, waves, strict=True):
         write_wav(out / f"{name}.wav", wave.numpy(), args.rate, subtype="FLOAT")
     print(f"wrote {len(names)} reconstructions at {args.rate} Hz to {out}")

@@ -316,6 +316,9 @@ class Trainer:
             initial=self.step,
             desc=f"{c.model} {c.set}",
             disable=None if progress else True,
+            # At most one redraw a second: a notebook kernel queues every redraw as a message,
+            # and a client that reads them only after the cell (nbval) would lose some.
+            mininterval=1.0,
         )
         start = time.perf_counter()
         with open(self.path / "loss.csv", "a", newline="") as fh:
@@ -348,6 +351,7 @@ class Trainer:
                 bar.set_postfix(
                     loss=f"{values['loss']:.4g}",
                     pts_s=f"{points / (time.perf_counter() - tick):.3g}",
+                    refresh=False,
                 )
                 if self.step % c.checkpoint_every == 0 or self.step == c.steps:
                     fh.flush()

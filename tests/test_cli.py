@@ -45,7 +45,7 @@ def test_export_writes_named_wavs(make_nsynth, tmp_path, capsys, monkeypatch):
         np.testing.assert_array_equal(data, ref)
     # A second export into the same folder refuses to overwrite, and says how to.
     assert main(["data", "export", "--set", "keyboard", "--out", str(out)]) == 2
-    assert "exists (2 clips would be overwritten); pass --overwrite" in capsys.readouterr().err
+    assert "exists (2 files would be overwritten); pass --overwrite" in capsys.readouterr().err
     assert main(["data", "export", "--set", "keyboard", "--overwrite", "--out", str(out)]) == 0
     data, _ = soundfile.read(out / f"{wanted[0]}.wav", dtype="int16")
     np.testing.assert_array_equal(data, np.round(clips.audio[0] * 32768).astype(np.int16))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 
 import numpy as np
 import pytest
@@ -199,3 +200,29 @@ def test_cli_train_and_render(make_nsynth, tmp_path, capsys, monkeypatch):
     assert "renders only its training rate" in capsys.readouterr().err
     assert main(["render", str(tmp_path), "--out", str(tmp_path / "w3")]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+def test_fit_or_load_trains_once_then_loads(make_nsynth, tmp_path, monkeypatch):
+    cfg = config(make_nsynth())
+    first = train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
+    assert first.step == cfg.steps
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again although the run was finished")
+
+    monkeypatch.setattr(train.Trainer, "fit", no_training)
+    again = train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
+    torch.testing.assert_close(again.latents, first.latents, rtol=0, atol=0)
+    with pytest.raises(train.RunError, match="holds a run with other settings"):
+        train.fit_or_load(tmp_path / "r", dataclasses.replace(cfg, seed=1), TINY_PCINR)
+
+
+def test_fit_or_load_finishes_an_interrupted_run(make_nsynth, tmp_path):
+    cfg = config(make_nsynth())
+    train.Trainer.create(tmp_path / "r", dataclasses.replace(cfg, steps=3), TINY_PCINR).fit(
+        progress=False
+    )
+    text = (tmp_path / "r" / "config.json").read_text().replace('"steps": 3', '"steps": 6')
+    (tmp_path / "r" / "config.json").write_text(text)  # as if stopped at step 3 of 6
+    assert train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False).step == 6
+    assert list(train.loss_curve(tmp_path / "r")["step"]) == [1, 2, 3, 4, 5, 6]
