@@ -169,15 +169,14 @@ class Trainer:
     """
 
     def __init__(self, path: Path, model_config, train_config: TrainConfig, clips: nsynth.Clips):
-        self.path, self.model_config, self.config, self.clips = (
-            path,
-            model_config,
-            train_config,
-            clips,
-        )
+        if train_config.wr and model_config.kind != "pcinr":
+            raise RunError("--wr (weight regularisation) applies to PCINRs, not to a TCNN")
+        self.path, self.clips = path, clips
+        self.model_config, self.config = model_config, train_config
         self.device = _device()
-        torch.manual_seed(train_config.seed)
-        self.model = models.build(model_config).to(self.device)
+        with torch.random.fork_rng(devices=[]):  # seed the init without touching the caller's RNG
+            torch.manual_seed(train_config.seed)
+            self.model = models.build(model_config).to(self.device)
         n = len(clips)
         self.latents = nn.Parameter(
             torch.randn(
@@ -198,8 +197,6 @@ class Trainer:
         self.gen = torch.Generator().manual_seed(train_config.seed + 1)
         self.audio = torch.from_numpy(clips.audio).to(self.device)
         self.step = 0
-        if train_config.wr and model_config.kind != "pcinr":
-            raise RunError("--wr (weight regularisation) applies to PCINRs, not to a TCNN")
 
     # -- construction
 
