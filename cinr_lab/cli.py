@@ -5,6 +5,7 @@
 ``cinr-lab data export``  write selected clips as ``<note_str>.wav``
 ``cinr-lab train``        train a PCINR or TCNN auto-decoder into a run folder
 ``cinr-lab render``       write a run's reconstructions as ``<note_str>.wav``
+``cinr-lab metrics``      the paper's metrics between two folders of same-named wavs
 ``cinr-lab bench``        speed figures for this machine
 
 Errors in the input (a missing folder, a malformed file, an impossible selection) end the command
@@ -20,7 +21,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cinr_lab import models, nsynth, soundfont
+import numpy as np
+import soundfile
+
+from cinr_lab import metrics, models, nsynth, soundfont
 from cinr_lab.audio import AudioFileError, write_wav
 
 
@@ -151,6 +155,62 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_any_wav(path: Path) -> tuple[np.ndarray, int]:
+    try:
+        data, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError) as err:
+        raise metrics.MetricError(f"{path}: not a readable wav ({err})") from err
+    if data.shape[1] != 1:
+        raise metrics.MetricError(f"{path}: has {data.shape[1]} channels, expected mono")
+    return data[:, 0], rate
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    ref_dir, est_dir = Path(args.ref), Path(args.est)
+    for folder in (ref_dir, est_dir):
+        if not folder.is_dir():
+            raise metrics.MetricError(f"{folder}: folder not found")
+    names = sorted(p.stem for p in ref_dir.glob("*.wav"))
+    if not names:
+        raise metrics.MetricError(f"{ref_dir}: holds no .wav files")
+    for name in names:
+        if not (est_dir / f"{name}.wav").is_file():
+            raise metrics.MetricError(
+                f"{est_dir / (name + '.wav')}: missing (the reference has it)"
+            )
+    with_cdpam = {"auto": None, "on": True, "off": False}[args.cdpam]
+    per_note = {}
+    for name in names:
+        ref, ref_rate = _read_any_wav(ref_dir / f"{name}.wav")
+        est, est_rate = _read_any_wav(est_dir / f"{name}.wav")
+        if ref_rate != est_rate:
+            raise metrics.MetricError(
+                f"{est_dir / (name + '.wav')}: {est_rate} Hz, reference {ref_rate} Hz"
+            )
+        if len(ref) != len(est):
+            raise metrics.MetricError(
+                f"{est_dir / (name + '.wav')}: {len(est)} samples, reference {len(ref)}"
+            )
+        values = metrics.evaluate(ref, est, with_cdpam, rate=ref_rate, progress=False)
+        per_note[name] = {k: float(v[0]) for k, v in values.items()}
+    keys = list(per_note[names[0]])
+    mean = {k: float(np.mean([per_note[n][k] for n in names])) for k in keys}
+    if args.json:
+        print(json.dumps({"notes": per_note, "mean": mean}, indent=1))
+        return 0
+    print("note".ljust(40) + "".join(k.rjust(12) for k in keys))
+    for name in names:
+        print(name.ljust(40) + "".join(f"{per_note[name][k]:12.4g}" for k in keys))
+    print(f"mean of {len(names)}".ljust(40) + "".join(f"{mean[k]:12.4g}" for k in keys))
+    if "cdpam" not in keys:
+        print(
+            "(CDPAM left out: "
+            + ("--cdpam off" if with_cdpam is False else "pip install '.[cdpam]'")
+            + ")"
+        )
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from cinr_lab import bench
 
@@ -228,6 +288,18 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--out", type=Path, required=True, help="destination folder")
     rd.set_defaults(func=_render)
 
+    me = commands.add_parser("metrics", help="MSE, multi-STFT and CDPAM between two wav folders")
+    me.add_argument("ref", type=Path, help="folder of reference <name>.wav files")
+    me.add_argument("est", type=Path, help="folder of estimates with the same names")
+    me.add_argument(
+        "--cdpam",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="CDPAM (about 1 s per clip on a CPU): auto = when cdpam is installed",
+    )
+    me.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    me.set_defaults(func=_metrics)
+
     bench = commands.add_parser("bench", help="speed figures for this machine")
     bench.add_argument("root", nargs="?", type=Path, help=root_help)
     bench.set_defaults(func=_bench)
@@ -241,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (nsynth.NSynthError, AudioFileError, RunError, TrainingDiverged) as err:
+    except (
+        nsynth.NSynthError, AudioFileError, RunError, TrainingDiverged,
+        metrics.MetricError, metrics.CDPAMUnavailable,
+    ) as err:  # fmt: skip
         print(f"cinr-lab: error: {err}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ venv=$(mktemp -d)/venv
 deps=$("$venv/bin/python" - <<'PY'
 import tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
-reqs = project["dependencies"] + project["optional-dependencies"]["dev"]
+reqs = project["dependencies"] + [r for g in project["optional-dependencies"].values() for r in g]
 print("\n".join(r for r in reqs if not r.startswith("tinysoundfont")))
 PY
 )
