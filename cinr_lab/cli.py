@@ -6,6 +6,7 @@
 ``cinr-lab train``        train a PCINR or TCNN auto-decoder into a run folder
 ``cinr-lab render``       write a run's reconstructions as ``<note_str>.wav``
 ``cinr-lab metrics``      the paper's metrics between two folders of same-named wavs
+``cinr-lab table``        the paper's Table 1: train, evaluate, write results/table1.{md,csv}
 ``cinr-lab bench``        speed figures for this machine
 
 Errors in the input (a missing folder, a malformed file, an impossible selection) end the command
@@ -211,6 +212,21 @@ def _metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table(args: argparse.Namespace) -> int:
+    from cinr_lab import table
+
+    sets = tuple(args.sets.split(","))
+    for name in sets:
+        if name not in nsynth.SETS:
+            raise nsynth.NSynthError(
+                f"--sets: unknown set {name!r}; choose from {', '.join(nsynth.SETS)}"
+            )
+    out = table.build(args.scale, sets, args.seeds, args.out, args.runs, args.data)
+    print((out / "table1.md").read_text())
+    print(f"wrote {out / 'table1.md'} and {out / 'table1.csv'}")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from cinr_lab import bench
 
@@ -299,6 +315,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     me.add_argument("--json", action="store_true", help="print JSON instead of a table")
     me.set_defaults(func=_metrics)
+
+    tb = commands.add_parser(
+        "table", help="the paper's Table 1 over seeds, with its numbers beside"
+    )
+    tb.add_argument("--scale", choices=("ci", "paper"), default="ci")
+    tb.add_argument("--sets", default="diverse,keyboard", help="comma-separated paper sets")
+    tb.add_argument("--seeds", type=int, default=3)
+    tb.add_argument("--data", type=str, help=root_help)
+    tb.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
+    tb.add_argument("--out", type=Path, default=Path("results"), help="default results/")
+    tb.set_defaults(func=_table)
 
     bench = commands.add_parser("bench", help="speed figures for this machine")
     bench.add_argument("root", nargs="?", type=Path, help=root_help)

@@ -188,3 +188,33 @@ def compare_grid(
             ax.set_ylabel("")
     fig.tight_layout()
     return fig
+
+
+def table_bars(
+    ours: Mapping[str, Mapping[str, tuple[float, float]]],
+    paper: Mapping[str, Mapping[str, tuple[float, float]]],
+    column: str,
+    ax: Axes | None = None,
+    log: bool = False,
+) -> Axes:
+    """One Table 1 column as bars (mean ± std over seeds), with the paper's values as diamonds.
+
+    Args:
+        ours, paper: ``{arch: {"metric set": (mean, std)}}`` (see :mod:`cinr_lab.table`).
+        column: e.g. ``"cdpam keyboard"``.
+        log: logarithmic value axis (for MSE, which spans four orders of magnitude).
+    """
+    ax = _axes(ax)
+    archs = [a for a in ours if column in ours[a]]
+    x = np.arange(len(archs))
+    mean = [ours[a][column][0] for a in archs]
+    std = [ours[a][column][1] for a in archs]
+    ax.bar(x, mean, yerr=std, capsize=3, color="tab:blue", alpha=0.8, label="this run")
+    paper_x = [i for i, a in enumerate(archs) if column in paper.get(a, {})]
+    paper_y = [paper[archs[i]][column][0] for i in paper_x]
+    ax.scatter(paper_x, paper_y, marker="D", color="tab:red", zorder=3, label="paper")
+    ax.set_xticks(x, archs, rotation=30, ha="right", fontsize=8)
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(column)
+    return ax

@@ -1,0 +1,64 @@
+"""Table 1: the build writes both files, resumes without retraining, and judges the findings."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from cinr_lab import metrics, table, train
+
+TINY = table.Scale(items=2, steps=2, batch=2, coords=200, pcinr_lr=3e-5, tcnn_lr=1e-4,
+                   latent_lr=1e-3, cdpam_items=1)  # fmt: skip
+
+
+def test_build_writes_both_tables_and_resumes(embedded_home, tmp_path, monkeypatch):
+    out = table.build(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs")
+    rows = list(csv.DictReader(open(out / "table1.csv")))
+    measured = {"mse", "multi_stft"} | ({"cdpam"} if metrics.cdpam_available() else set())
+    assert {(r["arch"], r["metric"]) for r in rows} == {
+        (a, m) for a in (*table.ARCHS, *table.BASELINES) for m in measured
+    }
+    silence = next(r for r in rows if r["arch"] == "Silence" and r["metric"] == "mse")
+    assert float(silence["std"]) == 0 and silence["paper_mean"] == "78.74"
+    text = (out / "table1.md").read_text()
+    assert "| PCINR WR |" in text and "## The paper (Table 1)" in text
+    assert "PCINRs beat TCNNs on MSE on both sets: not measured" in text  # one set only
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished table cell was trained again")
+
+    monkeypatch.setattr(train, "fit_or_load", no_training)
+    again = table.build(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs")
+    assert list(csv.DictReader(open(again / "table1.csv"))) == rows
+
+
+def test_findings_follow_the_numbers():
+    def cells(pcinr_mse, tcnn_mse, pcinr_cdpam, tcnn_cdpam, wide_cdpam, wr_cdpam):
+        return {
+            "PCINR": {"mse diverse": (pcinr_mse, 0), "mse keyboard": (pcinr_mse, 0),
+                      "cdpam keyboard": (pcinr_cdpam, 0)},
+            "TCNN": {"mse diverse": (tcnn_mse, 0), "mse keyboard": (tcnn_mse, 0),
+                     "cdpam keyboard": (tcnn_cdpam, 0)},
+            "PCINR Wide": {"cdpam keyboard": (wide_cdpam, 0)},
+            "PCINR WR": {"cdpam keyboard": (wr_cdpam, 0)},
+        }  # fmt: skip
+
+    paper_like = dict(table.findings(cells(1.0, 4.0, 0.5, 0.4, 0.3, 0.7)))
+    assert paper_like["PCINRs beat TCNNs on MSE on both sets"] is True
+    assert paper_like["on the keyboard set the plain PCINR loses to the TCNN on CDPAM"] is True
+    assert paper_like["on the keyboard set Wide or WR improves on the plain PCINR in CDPAM"] is True
+    assert (
+        paper_like["on the keyboard set the plain PCINR loses to the TCNN on Multi-STFT MSE"]
+        is None
+    )
+    opposite = dict(table.findings(cells(5.0, 4.0, 0.3, 0.4, 0.5, 0.7)))
+    assert not any(v for v in opposite.values() if v is not None)
+
+
+@pytest.mark.parametrize("name", ["ci", "paper"])
+def test_scales_train_every_architecture(name):
+    scale = table.SCALES[name]
+    configs = [table.train_config(scale, arch, "keyboard", 0) for arch in table.ARCHS]
+    assert [c.model for c in configs] == ["tcnn", "pcinr", "pcinr-wide", "pcinr"]
+    assert [c.wr > 0 for c in configs] == [False, False, False, True]
