@@ -34,30 +34,21 @@ SCALE = "ci"  # "ci": 8 notes, 450 steps, ~2.5 min on 2 CPU cores; "paper": 1024
 SET = "keyboard"
 
 # %%
-import dataclasses
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import display
 
-from cinr_lab import models, nsynth, plots, train
+from cinr_lab import models, nsynth, plots, table, train
 from cinr_lab.audio import play
 from cinr_lab.losses import summed_squared_error
 
-SCALES = {
-    # 8 notes spread over the set; the PCINR sees 1000 of each note's 16000 samples per step.
-    "ci": dict(items=8, steps=450, batch=8, coords=1000, pcinr_lr=3e-5, tcnn_lr=1e-4, latent_lr=1e-3),
-    # The paper: 1024 notes, 8000 coordinates per note, lr 1e-5 (PCINR) and 1e-4 (TCNN).
-    "paper": dict(items=1024, steps=100_000, batch=16, coords=8000, pcinr_lr=1e-5, tcnn_lr=1e-4, latent_lr=1e-3),
-}
-S = SCALES[SCALE]
-base = train.TrainConfig(set=SET, items=S["items"], steps=S["steps"], batch=S["batch"],
-                         coords=S["coords"], latent_lr=S["latent_lr"], checkpoint_every=150)
-configs = {
-    "pcinr": dataclasses.replace(base, model="pcinr", lr=S["pcinr_lr"]),
-    "tcnn": dataclasses.replace(base, model="tcnn", lr=S["tcnn_lr"]),
-}
+# The scales live in cinr_lab.table (notebook 03 builds Table 1 from the same runs):
+# "ci": 8 notes spread over the set, 450 steps, the PCINR sees 1000 of each note's 16000 samples
+# per step; "paper": 1024 notes, 8000 coordinates per note, lr 1e-5 (PCINR) and 1e-4 (TCNN).
+print(table.SCALES[SCALE])
+archs = {"pcinr": "PCINR", "tcnn": "TCNN"}
+configs = {name: table.train_config(table.SCALES[SCALE], arch, SET, seed=0) for name, arch in archs.items()}
 print(models.parameter_table(list(configs)))
 
 # %% [markdown]
@@ -66,10 +57,13 @@ print(models.parameter_table(list(configs)))
 # A finished run is loaded rather than trained again, so later notebooks reuse these.
 
 # %% tags=["nbval-ignore-output"]
-runs = {name: train.fit_or_load(f"../runs/02_{SCALE}_{SET}_{name}", cfg) for name, cfg in configs.items()}
+runs = {
+    name: train.fit_or_load(table.run_path("../runs", SCALE, SET, archs[name], seed=0), configs[name])
+    for name in archs
+}
 
 # %%
-clips = nsynth.load(subset=SET, items=S["items"])
+clips = nsynth.load(subset=SET, items=table.SCALES[SCALE].items)
 assert all(run.notes == clips.names for run in runs.values())
 truth = clips.audio
 recon = {name: run.render().numpy() for name, run in runs.items()}
