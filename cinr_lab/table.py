@@ -98,16 +98,6 @@ def run_path(runs: str | Path, scale: str, set_name: str, arch: str, seed: int) 
     return Path(runs) / scale / set_name / f"{arch.replace(' ', '-')}-seed{seed}"
 
 
-def evaluate(truth: np.ndarray, estimate: np.ndarray, cdpam_items: int | None) -> dict[str, float]:
-    """Mean of each metric over notes (CDPAM over the first ``cdpam_items`` notes, if installed)."""
-    out = {"mse": float(metrics.mse(truth, estimate).mean()),
-           "multi_stft": float(metrics.multi_stft_mse(truth, estimate).mean())}  # fmt: skip
-    if metrics.cdpam_available():
-        n = cdpam_items or len(truth)
-        out["cdpam"] = float(metrics.cdpam(truth[:n], estimate[:n], progress=False).mean())
-    return out
-
-
 def build(
     scale: str | Scale = "ci",
     sets: tuple[str, ...] = nsynth.SETS,
@@ -158,7 +148,10 @@ def build(
                     tc = dataclasses.replace(train_config(cfg, arch, set_name, seed), data=data)
                     run = train.fit_or_load(run_path(runs, scale, set_name, arch, seed), tc)
                     estimate = run.render().numpy()
-                record |= evaluate(truth, estimate, cfg.cdpam_items)
+                values = metrics.evaluate(
+                    truth, estimate, progress=False, cdpam_items=cfg.cdpam_items
+                )
+                record |= {k: float(v.mean()) for k, v in values.items()}  # means over notes
                 record["seconds"] = round(time.perf_counter() - start, 1)
                 done.append(record)
                 atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))

@@ -36,12 +36,10 @@ SET = "keyboard"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from IPython.display import display
 
-from cinr_lab import models, nsynth, plots, table, train
+from cinr_lab import metrics, models, nsynth, plots, table, train
 from cinr_lab.audio import play
-from cinr_lab.losses import summed_squared_error
 
 # The scales live in cinr_lab.table (notebook 03 builds Table 1 from the same runs):
 # "ci": 8 notes spread over the set, 450 steps, the PCINR sees 1000 of each note's 16000 samples
@@ -66,15 +64,9 @@ runs = {
 clips = nsynth.load(subset=SET, items=table.SCALES[SCALE].items)
 assert all(run.notes == clips.names for run in runs.values())
 truth = clips.audio
-recon = {name: run.render().numpy() for name, run in runs.items()}
-
-def mse(estimate):
-    """The paper's MSE on the full grid: squared error summed over samples, mean over notes."""
-    return float(summed_squared_error(torch.from_numpy(estimate), torch.from_numpy(truth)).mean())
-
-
-silence = mse(np.zeros_like(truth))
-final = {name: mse(recon[name]) for name in runs}
+recon = {name: run.render().numpy() for name, run in runs.items()}# The paper's MSE on the full grid: squared error summed over samples, mean over notes.
+silence = float(metrics.mse(truth, metrics.silence(truth)).mean())
+final = {name: float(metrics.mse(truth, recon[name]).mean()) for name in runs}
 curves = {name: train.loss_curve(run.path) for name, run in runs.items()}
 
 # %% [markdown]
