@@ -9,11 +9,12 @@ TORCH_INDEX ?=
 STAMP := $(VENV)/.installed-stamp
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help install data study test lab lint bench lock clean
+.PHONY: help install data runs study test lab lint bench lock clean
 
 help:
 	@echo "make study   set up .venv, build the embedded data set, run every notebook"
 	@echo "make test    unit tests and nbval over notebooks/ (what CI runs)"
+	@echo "make runs    train the runs notebooks 02, 04 and 05 share (~15 min on 2 cores, once)"
 	@echo "make lab     open JupyterLab on notebooks/"
 	@echo "make lint    ruff over cinr_lab/ and tests/"
 	@echo "make bench   speed figures for this machine (cinr-lab bench)"
@@ -32,7 +33,12 @@ install: $(STAMP)
 data: $(STAMP)
 	$(BIN)/cinr-lab data build
 
-study: data
+# The seed-0 Table 1 runs and the omega_hidden sweep, shared by notebooks 02, 04 and 05 (each
+# notebook would train a missing one itself, but not within its few-minute budget).
+runs: data
+	$(BIN)/cinr-lab runs
+
+study: runs
 	@for nb in $(NOTEBOOKS); do \
 	  echo "executing $$nb"; \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
@@ -41,7 +47,7 @@ study: data
 	@echo "Done: executed notebooks are in notebooks/, figures in figures/."
 	@echo "Open them with: make lab"
 
-test: data
+test: runs
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env
 
 lab: data

@@ -7,6 +7,7 @@
 ``cinr-lab render``       write a run's reconstructions as ``<note_str>.wav``
 ``cinr-lab metrics``      the paper's metrics between two folders of same-named wavs
 ``cinr-lab table``        the paper's Table 1: train, evaluate, write results/table1.{md,csv}
+``cinr-lab runs``         train (or load) the runs the analysis notebooks share
 ``cinr-lab bench``        speed figures for this machine
 
 Errors in the input (a missing folder, a malformed file, an impossible selection) end the command
@@ -227,6 +228,20 @@ def _table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runs(args: argparse.Namespace) -> int:
+    from cinr_lab import analysis, table
+
+    for seed in range(args.seeds):
+        for set_name in nsynth.SETS:
+            for arch in table.ARCHS:
+                run = table.fit(args.scale, set_name, arch, seed, args.runs, args.data)
+                print(f"{run.path}: step {run.step}", flush=True)
+    for omega in analysis.OMEGA_SWEEP:
+        run = analysis.sweep_run(args.scale, omega, args.runs, data=args.data)
+        print(f"{run.path}: step {run.step}", flush=True)
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from cinr_lab import bench
 
@@ -326,6 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
     tb.add_argument("--out", type=Path, default=Path("results"), help="default results/")
     tb.set_defaults(func=_table)
+
+    ru = commands.add_parser("runs", help="train (or load) the runs notebooks 02, 04 and 05 share")
+    ru.add_argument("--scale", choices=("ci", "paper"), default="ci")
+    ru.add_argument("--seeds", type=int, default=1, help="Table 1 seeds to train (default 1)")
+    ru.add_argument("--data", type=str, help=root_help)
+    ru.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
+    ru.set_defaults(func=_runs)
 
     bench = commands.add_parser("bench", help="speed figures for this machine")
     bench.add_argument("root", nargs="?", type=Path, help=root_help)

@@ -218,3 +218,202 @@ def table_bars(
         ax.set_yscale("log")
     ax.set_title(column)
     return ax
+
+
+# --------------------------------------------------------------------------- analysis figures
+
+
+def spectrogram_grid(
+    truth: np.ndarray,
+    recons: Mapping[str, np.ndarray],
+    names: Sequence[str],
+    rate: int = NSYNTH_RATE,
+    y_axis: str = "log",
+    top_db: float = 80.0,
+) -> Figure:
+    """Per note, two rows: the truth and every reconstruction, then each reconstruction's error.
+
+    The error row is the spectrogram of ``recon − truth``: noise a model adds shows up there as
+    energy where the truth has none. Every panel shares one dB scale (0 dBFS down to ``-top_db``).
+
+    Args:
+        truth: ``[notes, samples]``.
+        recons: ``{label: [notes, samples]}``.
+        names: one title per note.
+        y_axis: ``"log"`` or ``"linear"`` frequency axis.
+    """
+    cols = 1 + len(recons)
+    fig, axes = plt.subplots(
+        2 * len(truth), cols, figsize=(2.7 * cols + 1, 1.9 * 2 * len(truth)), squeeze=False,
+        sharex=True, sharey=True, layout="constrained",
+    )  # fmt: skip
+    for row, name in enumerate(names):
+        top, bottom = axes[2 * row], axes[2 * row + 1]
+        specplot(truth[row], rate, top[0], f"{name}: truth", y_axis, top_db)
+        bottom[0].axis("off")
+        bottom[0].text(
+            0.5, 0.5, "error\n(reconstruction − truth)\n→", ha="center", va="center",
+            transform=bottom[0].transAxes,
+        )  # fmt: skip
+        for col, (label, wave) in enumerate(recons.items(), start=1):
+            specplot(wave[row], rate, top[col], label, y_axis, top_db)
+            specplot(wave[row] - truth[row], rate, bottom[col], f"{label}: error", y_axis, top_db)
+    for (i, j), ax in np.ndenumerate(axes):
+        ax.title.set_fontsize(8)
+        ax.tick_params(labelsize=7)
+        if j > 0:
+            ax.set_ylabel("")
+        if i < len(axes) - 1:
+            ax.set_xlabel("")
+    fig.colorbar(axes[0][0].collections[0], ax=axes, shrink=0.4, label="dBFS")
+    return fig
+
+
+def band_bars(
+    errors: Mapping[str, np.ndarray],
+    edges: Sequence[float],
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Grouped bars: each model's error energy per band relative to the truth's, in dB.
+
+    Args:
+        errors: ``{label: [bands]}`` from :func:`cinr_lab.analysis.band_error`.
+        edges: the band edges in Hz.
+    """
+    ax = _axes(ax)
+    labels = [f"{lo / 1000:g}–{hi / 1000:g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    width = 0.8 / len(errors)
+    for k, (label, values) in enumerate(errors.items()):
+        x = np.arange(len(labels)) + (k - (len(errors) - 1) / 2) * width
+        ax.bar(x, 10 * np.log10(values), width, label=label)
+    ax.axhline(0, color="k", lw=0.8, ls="--")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set(xlabel="band (kHz)", ylabel="error / truth energy (dB)")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def grouped_bars(
+    values: Mapping[str, Mapping[str, float]],
+    ax: Axes | None = None,
+    ylabel: str = "",
+    log: bool = False,
+) -> Axes:
+    """``{group: {label: value}}`` as bars grouped by ``group`` (e.g. set → model → value)."""
+    ax = _axes(ax)
+    groups = list(values)
+    labels = list(dict.fromkeys(k for g in groups for k in values[g]))
+    width = 0.8 / len(labels)
+    for k, label in enumerate(labels):
+        x = np.arange(len(groups)) + (k - (len(labels) - 1) / 2) * width
+        ax.bar(x, [values[g].get(label, np.nan) for g in groups], width, label=label)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def density_hists(
+    densities: Mapping[str, np.ndarray], bins: int = 40, title: str | None = None
+) -> Figure:
+    """Per model (columns), one histogram of the units' stationary-point density per layer.
+
+    The dashed line is 8,000 per unit of ``t``: as often as an 8 kHz tone turns (1 s spans 2).
+
+    Args:
+        densities: ``{label: [layers, units]}`` stationary points per unit of ``t``.
+    """
+    fig, axes = plt.subplots(1, len(densities), figsize=(4 * len(densities), 3.2), squeeze=False)
+    everything = np.concatenate([d.ravel() for d in densities.values()])
+    edges = np.geomspace(max(everything.min(), 0.5), everything.max() * 1.05, bins)
+    for ax, (label, density) in zip(axes[0], densities.items(), strict=True):
+        colours = plt.cm.viridis(np.linspace(0, 0.9, len(density)))
+        for i, (layer, colour) in enumerate(zip(density, colours, strict=True)):
+            ax.hist(layer, edges, histtype="step", color=colour, label=f"layer {i + 1}")
+        ax.axvline(NSYNTH_RATE / 2, color="k", ls="--", lw=0.8)
+        ax.set(xscale="log", xlabel="stationary points per unit of t", title=label)
+        ax.legend(fontsize=6, ncol=2)
+    axes[0][0].set_ylabel("units")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def density_vs_omega(stationary, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Each unit's measured density against its effective scale ``ω + γ``, coloured by layer,
+    with the phase-only estimate's mean per layer as crosses."""
+    ax = _axes(ax)
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(stationary.measured)))
+    for i, colour in enumerate(colours):
+        ax.scatter(
+            stationary.omega[i], stationary.measured[i], s=3, color=colour, label=f"layer {i + 1}"
+        )
+        ax.scatter(
+            stationary.omega[i].mean(), stationary.analytic[i].mean(), marker="x", color=colour
+        )
+    ax.set(yscale="log", xlabel="effective ω (ω + γ)", ylabel="stationary points per unit of t")
+    ax.legend(fontsize=6, markerscale=3, ncol=2)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def spectrum(
+    waves: Mapping[str, tuple[np.ndarray, int]],
+    ax: Axes | None = None,
+    nyquist: float | None = NSYNTH_RATE / 2,
+    n_fft: int = 4096,
+) -> Axes:
+    """Long-term average spectrum (mean STFT power, dBFS) of clips at possibly different rates.
+
+    Args:
+        waves: ``{label: (wave [samples], rate)}``.
+        nyquist: draw a line here (the training rate's Nyquist frequency).
+        n_fft: window at 16 kHz; scaled with the rate so every curve has the same bin width (and
+            a noise floor sits at the same level whatever the rate).
+    """
+    ax = _axes(ax)
+    for label, (wave, rate) in waves.items():
+        n = round(n_fft * rate / NSYNTH_RATE)
+        ref = np.sum(np.hanning(n)) / 2
+        mag = np.abs(librosa.stft(np.asarray(wave, np.float32), n_fft=n, hop_length=n // 4))
+        db = 10 * np.log10(np.maximum((mag**2).mean(-1), 1e-12) / ref**2)
+        ax.plot(librosa.fft_frequencies(sr=rate, n_fft=n)[1:], db[1:], lw=0.8, label=label)
+    if nyquist:
+        ax.axvline(nyquist, color="k", ls="--", lw=0.8, label="training Nyquist")
+    ax.set(xscale="log", xlabel="frequency (Hz)", ylabel="mean power (dBFS)", ylim=(-140, 0))
+    ax.legend(fontsize=7)
+    return ax
+
+
+def sine_chain_plot(omegas, slopes, span: tuple[float, float] = (-1.0, 1.0), points=20000):
+    """The toy chain ``a_i = sin(ω_i · s_i · a_{i-1})``, ``a_0 = t``: one row per layer, each
+    unit's activation with its stationary points marked, counted and estimated in the title."""
+    from cinr_lab import analysis, models
+
+    fn = analysis.sine_chain(omegas, slopes)
+    t = models.grid(points) * (span[1] - span[0]) / 2 + (span[1] + span[0]) / 2
+    a, da = analysis.trace(fn, t)
+    measured, estimate = analysis.phase_density(fn, t)
+    width = span[1] - span[0]
+    fig, axes = plt.subplots(len(omegas), 1, figsize=(9, 1.9 * len(omegas)), sharex=True)
+    axes = np.atleast_1d(axes)
+    for i, ax in enumerate(axes):
+        turns = np.flatnonzero(np.signbit(da[1:, i]) != np.signbit(da[:-1, i]))
+        ax.plot(t, a[:, i], lw=0.8, color="tab:blue")
+        ax.plot(t[turns], a[turns, i], ".", ms=3, color="tab:red")
+        ax.set_title(
+            f"layer {i + 1}: sin({omegas[i]:g}·{slopes[i]:g}·a{i}) — {len(turns)} stationary "
+            f"points counted, {estimate[i] * width:.1f} from the phase alone",
+            fontsize=9,
+        )
+        ax.set_ylim(-1.1, 1.1)
+    axes[-1].set_xlabel("t")
+    fig.tight_layout()
+    return fig

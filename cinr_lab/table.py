@@ -98,6 +98,25 @@ def run_path(runs: str | Path, scale: str, set_name: str, arch: str, seed: int) 
     return Path(runs) / scale / set_name / f"{arch.replace(' ', '-')}-seed{seed}"
 
 
+def fit(
+    scale: str | Scale,
+    set_name: str,
+    arch: str,
+    seed: int = 0,
+    runs: str | Path = "runs",
+    data: str | None = None,
+    progress: bool = True,
+) -> train.Run:
+    """One table cell's run: loaded from its folder, or trained (or resumed) there first.
+
+    Notebooks 02, 04 and 05 call this with the table's scale, so they share the table's runs.
+    """
+    cfg = SCALES[scale] if isinstance(scale, str) else scale
+    name = scale if isinstance(scale, str) else "custom"
+    tc = dataclasses.replace(train_config(cfg, arch, set_name, seed), data=data)
+    return train.fit_or_load(run_path(runs, name, set_name, arch, seed), tc, progress=progress)
+
+
 def build(
     scale: str | Scale = "ci",
     sets: tuple[str, ...] = nsynth.SETS,
@@ -120,6 +139,7 @@ def build(
     where it stopped (finished runs are neither trained nor evaluated again).
     """
     sets = tuple(s for s in nsynth.SETS if s in sets)  # the paper's column order
+    spec = scale
     cfg = SCALES[scale] if isinstance(scale, str) else scale
     scale = scale if isinstance(scale, str) else "custom"
     out, runs = Path(out), Path(runs)
@@ -145,9 +165,7 @@ def build(
                 elif arch == "Noise":
                     estimate = metrics.noise(truth, seed)
                 else:
-                    tc = dataclasses.replace(train_config(cfg, arch, set_name, seed), data=data)
-                    run = train.fit_or_load(run_path(runs, scale, set_name, arch, seed), tc)
-                    estimate = run.render().numpy()
+                    estimate = fit(spec, set_name, arch, seed, runs, data).render().numpy()
                 values = metrics.evaluate(
                     truth, estimate, progress=False, cdpam_items=cfg.cdpam_items
                 )

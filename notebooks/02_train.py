@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from cinr_lab import metrics, models, nsynth, plots, table, train
+from cinr_lab import analysis, metrics, models, nsynth, plots, table, train
 from cinr_lab.audio import play
 
 # The scales live in cinr_lab.table (notebook 03 builds Table 1 from the same runs):
@@ -119,8 +119,7 @@ plt.show()
 
 # %% tags=["nbval-ignore-output"]
 def share_above_4k(waves):
-    power = np.abs(np.fft.rfft(waves, axis=1)) ** 2  # 1 Hz bins for 1 s clips
-    return float(np.median(power[:, 4000:].sum(1) / power.sum(1)))
+    return float(np.median(analysis.energy_above(waves, 16000, cutoff=4000)))
 
 
 hf = {"truth": share_above_4k(truth), **{n: share_above_4k(r) for n, r in recon.items()}}

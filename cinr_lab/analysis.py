@@ -1,0 +1,324 @@
+"""Why PCINRs hiss: high-frequency error, stationary-point density and super-resolution.
+
+The paper blames a PCINR's added high-frequency noise on the high density of stationary points of
+``sin(ω·x)`` for large ``ω``. This module measures both sides of that claim:
+
+* :func:`band_error` and :func:`hf_excess`: how much error energy a reconstruction has in each
+  octave band, relative to the truth's energy there, and above 4 kHz;
+* :func:`stationary_points`: per unit and layer of a trained PCINR, the density of stationary
+  points along ``t``, counted on a dense grid and estimated from the sine's phase alone;
+* :func:`superres`: a PCINR rendered at 2× and 4× its training rate, and how much of its energy
+  lies above the training Nyquist frequency;
+* :func:`sweep_run`: the ``ω_hidden`` sweep of notebook 05, sharing the table's run folders.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from cinr_lab import models, table, train
+from cinr_lab.audio import NSYNTH_RATE
+
+# --------------------------------------------------------------------------- the ω_hidden sweep
+
+OMEGA_SWEEP = (30.0, 80.0, 150.0, 245.0, 400.0, 600.0)
+"""``ω_hidden`` values of notebook 05's sweep; 245 is the paper's (and the table's PCINR run)."""
+
+SWEEP_SET = "keyboard"
+"""The sweep fits the uniform set, where the paper sees the hiss."""
+
+
+def sweep_path(runs: str | Path, scale: str, omega_hidden: float, seed: int = 0) -> Path:
+    """Run folder of one sweep point; the paper's ``ω_hidden`` is the table's PCINR run."""
+    if omega_hidden == models.BASE.omega_hidden:
+        return table.run_path(runs, scale, SWEEP_SET, "PCINR", seed)
+    return Path(runs) / scale / SWEEP_SET / f"PCINR-omega{omega_hidden:g}-seed{seed}"
+
+
+def sweep_run(
+    scale: str,
+    omega_hidden: float,
+    runs: str | Path = "runs",
+    seed: int = 0,
+    data: str | None = None,
+    progress: bool = True,
+) -> train.Run:
+    """The table's PCINR on the keyboard set with another ``ω_hidden`` (loaded, or trained).
+
+    Everything else (notes, steps, learning rates, seed) is the table's ``scale``, so the sweep
+    changes one thing. Under SIREN's initialisation a hidden layer's ``ω·W`` starts with the same
+    distribution whatever ``ω``; what ``ω_hidden`` changes is how far one Adam step moves ``ω·W``
+    (about ``ω · lr``), and how much the FiLM frequencies ``γ`` matter next to ``ω``.
+    """
+    tc = table.train_config(table.SCALES[scale], "PCINR", SWEEP_SET, seed)
+    tc = dataclasses.replace(tc, data=data)
+    mc = models.config_for("pcinr", omega_hidden=float(omega_hidden))
+    return train.fit_or_load(sweep_path(runs, scale, omega_hidden, seed), tc, mc, progress)
+
+
+# --------------------------------------------------------------------------- high-frequency error
+
+OCTAVE_EDGES = (0.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
+"""Band edges in Hz: everything below 125 Hz, then octaves up to the 8 kHz Nyquist frequency."""
+
+HF_CUTOFF = 4000.0
+"""Where "high frequency" starts for :func:`hf_excess`."""
+
+
+def band_energy(
+    wave: np.ndarray, rate: int = NSYNTH_RATE, edges: tuple[float, ...] = OCTAVE_EDGES
+) -> np.ndarray:
+    """Energy of each clip in each frequency band, from its whole-clip spectrum (Parseval).
+
+    Args:
+        wave: ``[..., samples]`` float audio.
+        rate: sample rate in Hz.
+        edges: ascending band edges in Hz; band ``k`` is ``[edges[k], edges[k+1])``, the last one
+            closed at its top.
+
+    Returns:
+        ``[..., len(edges) - 1]``; the bands' sum is the clip's summed squared amplitude when they
+        span 0 to ``rate / 2``.
+    """
+    wave = np.asarray(wave, np.float64)
+    n = wave.shape[-1]
+    power = np.abs(np.fft.rfft(wave, axis=-1)) ** 2 / n
+    power[..., 1 : (n + 1) // 2] *= 2  # each positive frequency stands for its negative twin
+    freqs = np.fft.rfftfreq(n, 1 / rate)
+    bands = []
+    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        top = freqs <= hi if k == len(edges) - 2 else freqs < hi
+        bands.append(power[..., (freqs >= lo) & top].sum(-1))
+    return np.stack(bands, -1)
+
+
+def band_error(
+    truth: np.ndarray,
+    recon: np.ndarray,
+    rate: int = NSYNTH_RATE,
+    edges: tuple[float, ...] = OCTAVE_EDGES,
+) -> np.ndarray:
+    """Error energy per band relative to the truth's energy in that band, pooled over notes.
+
+    Args:
+        truth, recon: ``[notes, samples]``.
+
+    Returns:
+        ``[bands]``: ``Σ_notes E_band(recon − truth) / Σ_notes E_band(truth)``. 1 (0 dB) means the
+        error is as loud as the sound in that band; a model that adds hiss to a band the notes
+        hardly use scores far above 1 there.
+    """
+    truth, recon = _pair(truth, recon)
+    err = band_energy(recon - truth, rate, edges).sum(0)
+    ref = band_energy(truth, rate, edges).sum(0)
+    return err / np.maximum(ref, np.finfo(np.float64).tiny)
+
+
+def hf_excess(
+    truth: np.ndarray, recon: np.ndarray, rate: int = NSYNTH_RATE, cutoff: float = HF_CUTOFF
+) -> np.ndarray:
+    """The reconstruction's energy above ``cutoff`` beyond the truth's, as a share of the note's.
+
+    ``(E_>cutoff(recon) − E_>cutoff(truth)) / E(truth)``: positive where a model adds
+    high-frequency energy the note does not have (hiss), negative where it misses some (muffle).
+    Unlike the error energy in that band (see :func:`band_error`), a note's real high partials
+    that a model leaves out do not count as hiss.
+
+    Args:
+        truth, recon: ``[notes, samples]``.
+
+    Returns:
+        ``[notes]`` signed shares.
+    """
+    truth, recon = _pair(truth, recon)
+    edges = (0.0, cutoff, rate / 2)
+    high = band_energy(recon, rate, edges)[:, 1] - band_energy(truth, rate, edges)[:, 1]
+    total = np.maximum((truth.astype(np.float64) ** 2).sum(-1), np.finfo(np.float64).tiny)
+    return high / total
+
+
+def _pair(truth: np.ndarray, recon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    truth, recon = np.asarray(truth), np.asarray(recon)
+    if truth.ndim != 2 or truth.shape != recon.shape:
+        raise ValueError(
+            f"truth and recon must both be [notes, samples]; got {truth.shape} and {recon.shape}"
+        )
+    return truth, recon
+
+
+# --------------------------------------------------------------------------- stationary points
+
+
+@dataclass
+class Stationary:
+    """Stationary-point densities of sine units along ``t`` (per unit of ``t``).
+
+    Attributes:
+        measured: ``[layers, units]`` sign changes of ``a'(t)`` on the grid, divided by its span.
+        analytic: ``[layers, units]`` the phase-only estimate ``∫ |u'(t)| dt / (π · span)``, for
+            ``a = sin(u)``, ``u = ω_eff · h + β`` (so ``u' = ω_eff · h'``).
+        omega: ``[layers, units]`` each unit's effective scale ``ω_eff`` (``ω + γ`` under FiLM).
+        span: length of ``t`` covered (a clip spans 2: ``t ∈ [-1, 1)``).
+        points: grid size.
+    """
+
+    measured: np.ndarray
+    analytic: np.ndarray
+    omega: np.ndarray
+    span: float
+    points: int
+
+    @property
+    def saturated(self) -> np.ndarray:
+        """``[layers, units]`` True where the count nears the grid's limit (a stationary point
+        every 4 samples or more often): there it is a lower bound, refine the grid."""
+        return self.measured * self.span / self.points > 0.25
+
+    @property
+    def lower_bound(self) -> np.ndarray:
+        """``[layers, units]`` ``max(measured, analytic)``: the count misses points the grid
+        cannot resolve, the phase estimate misses the turning points of ``u``; the true density
+        is at least either (up to one point per monotone stretch of ``u``)."""
+        return np.maximum(self.measured, self.analytic)
+
+    def per_second(self, seconds: float = 1.0) -> np.ndarray:
+        """Measured stationary points per second of audio (a ``seconds``-long clip spans 2)."""
+        return self.measured * self.span / seconds
+
+
+def phase_density(phase_fn, t: Tensor, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    """Count and estimate the stationary points of ``a = sin(u(t))`` for many units at once.
+
+    ``a'(t) = cos(u) · u'(t)`` is zero where ``cos(u) = 0`` (``u`` crosses ``π/2 + kπ``, about
+    ``|u'| / π`` times per unit of ``t``) and where ``u`` turns (``u' = 0``). ``u'`` comes from
+    forward-mode autograd (exact, not a finite difference).
+
+    Args:
+        phase_fn: maps ``t [K]`` to the phases ``u [K, units]``.
+        t: ``[K]`` ascending, evenly spaced grid.
+        chunk: grid points per forward pass (bounds memory; counts run across chunk borders).
+
+    Returns:
+        ``(measured, analytic)``, each ``[units]``: stationary points per unit of ``t``, counted
+        as sign changes of ``a'`` on the grid, and estimated as ``∫ |u'| dt / π``.
+    """
+    dt = (float(t[-1]) - float(t[0])) / (len(t) - 1)  # not t[1] - t[0]: float32 rounding
+    span = dt * len(t)
+    count = analytic = previous = None
+    for part in t.split(chunk):
+        u, du = torch.func.jvp(phase_fn, (part,), (torch.ones_like(part),))
+        da = torch.cos(u) * du
+        signs = torch.signbit(da)
+        if previous is not None:
+            signs = torch.cat([previous, signs])
+        changes = (signs[1:] != signs[:-1]).sum(0)
+        integral = du.abs().double().sum(0) * dt / torch.pi
+        count = changes if count is None else count + changes
+        analytic = integral if analytic is None else analytic + integral
+        previous = signs[-1:]
+    return (count.double() / span).numpy(), (analytic.double() / span).numpy()
+
+
+def sine_chain(omegas, slopes, biases=None):
+    """A toy chain of single sine units: ``a_0 = t``, ``a_i = sin(ω_i · (s_i · a_{i-1} + b_i))``.
+
+    Returns:
+        ``phase_fn`` for :func:`phase_density`: ``t [K]`` → ``[K, layers]``, every layer's
+        phase ``u_i = ω_i · (s_i · a_{i-1} + b_i)``.
+    """
+    biases = [0.0] * len(omegas) if biases is None else biases
+
+    def phase_fn(t: Tensor) -> Tensor:
+        a, phases = t, []
+        for omega, slope, bias in zip(omegas, slopes, biases, strict=True):
+            u = omega * (slope * a + bias)
+            phases.append(u)
+            a = torch.sin(u)
+        return torch.stack(phases, -1)
+
+    return phase_fn
+
+
+def trace(phase_fn, t: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Activations ``a = sin(u(t))`` and their derivatives ``a'(t)``, each ``[K, units]``."""
+    with torch.no_grad():
+        u, du = torch.func.jvp(phase_fn, (t,), (torch.ones_like(t),))
+    return torch.sin(u).numpy(), (torch.cos(u) * du).numpy()
+
+
+def stationary_points(
+    model: torch.nn.Module, z: Tensor, rate_factor: float = 8.0, chunk: int = 8192
+) -> Stationary:
+    """Stationary-point densities of every sine unit of a PCINR for one latent.
+
+    Args:
+        model: a :class:`cinr_lab.pcinr.PCINR`.
+        z: ``[latent_dim]`` or ``[1, latent_dim]``, the note's latent.
+        rate_factor: grid density relative to the training rate (the count needs it well above
+            the units' fastest stationary points; 8 = 128 kHz for 16 kHz clips).
+        chunk: grid points per pass.
+
+    Returns:
+        :class:`Stationary` with ``[layers, hidden]`` arrays.
+    """
+    if model.config.kind != "pcinr":
+        raise ValueError(f"stationary points need a PCINR, not a {model.config.kind!r} model")
+    if rate_factor < 8:
+        raise ValueError(
+            f"rate_factor must be at least 8 (the grid must resolve a'), got {rate_factor}"
+        )
+    z = z.reshape(1, -1).to(next(model.parameters()).device)
+    with torch.no_grad():
+        modulation = model.modulation(z)
+    layers = list(model.layers)
+    scales = [
+        layer.omega + gamma[0, 0] for layer, (gamma, _) in zip(layers, modulation, strict=True)
+    ]
+
+    def phase_fn(t: Tensor) -> Tensor:
+        h, phases = t.unsqueeze(-1), []
+        for layer, scale, (_, beta) in zip(layers, scales, modulation, strict=True):
+            u = scale * layer.pre(h) + beta[0, 0]
+            phases.append(u)
+            h = torch.sin(u)
+        return torch.cat(phases, -1)
+
+    t = models.grid(model.config.samples, rate_factor)
+    with torch.no_grad():
+        measured, analytic = phase_density(phase_fn, t, chunk)
+    shape = (len(layers), -1)
+    omega = torch.stack(scales).double().cpu().numpy()
+    return Stationary(measured.reshape(shape), analytic.reshape(shape), omega, 2.0, len(t))
+
+
+# --------------------------------------------------------------------------- super-resolution
+
+
+def energy_above(wave: np.ndarray, rate: int, cutoff: float = NSYNTH_RATE / 2) -> np.ndarray:
+    """Share of each clip's energy above ``cutoff`` Hz (``[..., samples]`` → ``[...]``)."""
+    bands = band_energy(wave, rate, (0.0, cutoff, rate / 2))
+    return bands[..., 1] / np.maximum(bands.sum(-1), np.finfo(np.float64).tiny)
+
+
+def superres(run: train.Run, item: int, factors=(2, 4)) -> dict[int, np.ndarray]:
+    """One note of a PCINR run rendered at its training rate and ``factors`` × it.
+
+    Returns:
+        ``{rate: [samples · rate / 16000]}``, the training rate first.
+    """
+    rates = [NSYNTH_RATE] + [int(NSYNTH_RATE * f) for f in factors]
+    return {rate: run.render([item], rate)[0].numpy() for rate in rates}
+
+
+def resample(wave: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """The truth at another rate by band-limited resampling (librosa, soxr): what "simple
+    resampling" gives, with nothing above the original Nyquist frequency."""
+    import librosa
+
+    return librosa.resample(np.asarray(wave, np.float32), orig_sr=rate, target_sr=target)

@@ -1,0 +1,132 @@
+"""High-frequency error, stationary-point density and super-resolution (cinr_lab.analysis)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from cinr_lab import analysis, models, table, train
+
+RATE = 16000
+TINY = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16, samples=1600)
+
+
+def tone(freq, amp=1.0, n=RATE, rate=RATE):
+    return amp * np.sin(2 * np.pi * freq * np.arange(n) / rate)
+
+
+def test_band_energy_is_parseval_and_puts_a_tone_in_its_octave():
+    rng = np.random.default_rng(0)
+    wave = rng.normal(size=(3, 4000))
+    bands = analysis.band_energy(wave, RATE)
+    np.testing.assert_allclose(bands.sum(-1), (wave**2).sum(-1), rtol=1e-10)
+    bands = analysis.band_energy(tone(1500), RATE)
+    assert bands.argmax() == analysis.OCTAVE_EDGES.index(1000.0)
+    assert bands.max() / bands.sum() > 0.999
+
+
+def test_hf_excess_of_an_added_tone_is_its_power_ratio():
+    truth = np.stack([tone(440), tone(220, 0.5)])
+    recon = truth + tone(6000, 0.1)
+    np.testing.assert_allclose(analysis.hf_excess(truth, recon), [0.01, 0.04], rtol=1e-6)
+    assert np.all(analysis.hf_excess(truth, truth) == 0)
+    # Missing real high partials is a negative excess (muffle), not hiss.
+    bright = truth + tone(5000, 0.2)
+    np.testing.assert_allclose(
+        analysis.hf_excess(bright, truth), -0.02 * RATE / (bright**2).sum(-1), rtol=1e-6
+    )
+
+
+def test_band_error_is_relative_to_the_truth_in_each_band():
+    truth = np.stack([tone(300) + tone(5000, 0.01)])
+    recon = truth + tone(300, 0.1) + tone(5000, 0.01)
+    err = analysis.band_error(truth, recon)
+    edges = analysis.OCTAVE_EDGES
+    np.testing.assert_allclose(err[edges.index(250.0)], 0.01, rtol=1e-4)
+    np.testing.assert_allclose(err[edges.index(4000.0)], 1.0, rtol=1e-4)
+    with pytest.raises(ValueError, match=r"\[notes, samples\]"):
+        analysis.band_error(truth, recon[:, :100])
+
+
+@pytest.mark.parametrize("omega,slope,bias", [(30, 1.0, 0.0), (245, 0.3, 0.2), (1760, -0.05, 0.7)])
+def test_single_sine_unit_counts_match_the_phase_estimate(omega, slope, bias):
+    t = models.grid(RATE, 8)
+    measured, analytic = analysis.phase_density(analysis.sine_chain([omega], [slope], [bias]), t)
+    # sin(ω(s t + b)) has exactly ω|s|/π stationary points per unit of t, up to one at the ends.
+    np.testing.assert_allclose(analytic, omega * abs(slope) / math.pi, rtol=1e-5)
+    assert abs(measured[0] - analytic[0]) <= 1 / 2 + 1e-9
+
+
+def test_two_layer_chain_adds_the_first_layers_stationary_points():
+    t = models.grid(RATE, 8)
+    omegas, slopes = [30.0, 60.0], [1.0, 1.0]
+    measured, analytic = analysis.phase_density(analysis.sine_chain(omegas, slopes), t)
+    # a2' = cos(u2)·ω2·a1': zero where cos(u2) is (the phase estimate of layer 2) or a1' is.
+    assert measured[1] > analytic[1] > 10 * measured[0]
+    np.testing.assert_allclose(measured[1], analytic[1] + measured[0], rtol=0.02)
+    # Larger ω in either layer multiplies the second layer's stationary points.
+    more, _ = analysis.phase_density(analysis.sine_chain([60.0, 60.0], slopes), t)
+    assert more[1] > 1.8 * measured[1]
+
+
+def test_counts_do_not_depend_on_the_chunking():
+    t = models.grid(RATE, 8)
+    fn = analysis.sine_chain([200.0, 30.0], [1.0, 0.7], [0.1, -0.3])
+    whole = analysis.phase_density(fn, t, chunk=len(t))
+    parts = analysis.phase_density(fn, t, chunk=997)
+    np.testing.assert_array_equal(whole[0], parts[0])
+    np.testing.assert_allclose(whole[1], parts[1], rtol=1e-5)
+
+
+def test_model_stationary_points_match_a_finite_difference_count():
+    torch.manual_seed(0)
+    model = models.build(TINY).eval()
+    z = torch.randn(TINY.latent_dim) * 0.1
+    sp = analysis.stationary_points(model, z, rate_factor=16)
+    assert sp.measured.shape == sp.analytic.shape == sp.omega.shape == (3, 16)
+    gamma, _ = model.mapping(z[None])
+    np.testing.assert_allclose(sp.omega[1], 245.0 + gamma[0].detach().numpy(), rtol=1e-6)
+    # Brute force: sign changes of the difference of each unit's activation on the same grid.
+    t = models.grid(TINY.samples, 16)
+    with torch.no_grad():
+        _, hidden = model(z[None], t, return_hidden=True)
+    a = torch.stack(hidden)[:, 0].numpy()  # [layers, K, units]
+    diffs = np.diff(a, axis=1)
+    brute = (np.signbit(diffs[:, 1:]) != np.signbit(diffs[:, :-1])).sum(1) / 2.0
+    # The difference sits half a step off the derivative and merges extrema closer than a step.
+    assert np.all(np.abs(sp.measured - brute) <= 0.01 * brute + 1)
+    assert sp.measured.sum() > 0
+    with pytest.raises(ValueError, match="rate_factor"):
+        analysis.stationary_points(model, z, rate_factor=2)
+
+
+def test_stationary_points_refuse_a_tcnn():
+    tcnn = models.build(models.config_for("tcnn", tcnn_dim=1, tcnn_post_filter=16))
+    with pytest.raises(ValueError, match="PCINR"):
+        analysis.stationary_points(tcnn, torch.zeros(256))
+
+
+def test_superres_renders_every_rate_and_resampling_adds_nothing_above_nyquist():
+    torch.manual_seed(0)
+    model = models.build(TINY).eval()
+    run = train.Run(None, model, torch.randn(2, TINY.latent_dim) * 0.1, ["a", "b"], TINY,
+                    train.TrainConfig(), 0)  # fmt: skip
+    waves = analysis.superres(run, 1, factors=(2, 4))
+    assert {r: len(w) for r, w in waves.items()} == {16000: 1600, 32000: 3200, 64000: 6400}
+    # The 2x render passes through the 1x one at every other sample: one continuous function.
+    np.testing.assert_allclose(waves[32000][::2], waves[16000], atol=1e-5)
+    truth = tone(440, n=1600) + tone(7000, 0.1, n=1600)
+    up = analysis.resample(truth, RATE, 4 * RATE)
+    assert analysis.energy_above(up, 4 * RATE, RATE / 2) < 1e-4
+    assert analysis.energy_above(tone(12000, n=6400, rate=64000), 64000) > 0.999
+
+
+def test_sweep_shares_the_tables_pcinr_run(tmp_path):
+    assert analysis.sweep_path(tmp_path, "ci", 245.0) == table.run_path(
+        tmp_path, "ci", "keyboard", "PCINR", 0
+    )
+    assert analysis.sweep_path(tmp_path, "ci", 30.0).name == "PCINR-omega30-seed0"
+    assert 245.0 in analysis.OMEGA_SWEEP and len(analysis.OMEGA_SWEEP) >= 4

@@ -1,0 +1,63 @@
+"""Figures: levels and layout that the notebooks' readings rely on."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from cinr_lab import analysis, plots  # noqa: E402
+
+
+def sine(freq, rate=16000, seconds=1.0, amp=1.0):
+    return amp * np.sin(2 * np.pi * freq * np.arange(int(rate * seconds)) / rate)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_full_scale_sine_is_0_dbfs():
+    db = plots.spectrogram_db(sine(1000))
+    assert db.max() == pytest.approx(0.0, abs=0.1)
+
+
+def test_spectrogram_grid_error_row_is_silent_for_a_perfect_reconstruction():
+    truth = np.stack([sine(440, amp=0.5), sine(880, amp=0.5)])
+    fig = plots.spectrogram_grid(truth, {"perfect": truth, "loud": 2 * truth}, ["a", "b"])
+    axes = np.array(fig.axes[:-1]).reshape(4, 3)  # the last axes is the colour bar
+    perfect_error = axes[1, 1].collections[0].get_array()
+    assert perfect_error.min() == perfect_error.max() == -80.0
+    loud_error = axes[1, 2].collections[0].get_array()  # error = truth: as loud as it
+    truth_panel = axes[0, 0].collections[0].get_array()
+    np.testing.assert_allclose(loud_error, truth_panel, atol=1e-3)
+    assert axes[1, 2].get_title() == "loud: error"
+
+
+def test_spectrum_levels_do_not_depend_on_the_rate():
+    ax = plots.spectrum(
+        {"16k": (sine(1000, amp=0.5), 16000), "64k": (sine(1000, 64000, amp=0.5), 64000)}
+    )
+    peaks = [line.get_ydata().max() for line in ax.get_lines()[:2]]
+    assert peaks[0] == pytest.approx(peaks[1], abs=0.5)
+    assert peaks[0] == pytest.approx(20 * np.log10(0.5), abs=1.5)
+
+
+def test_band_bars_are_in_db():
+    ax = plots.band_bars({"m": np.array([1.0, 10.0, 0.1])}, (0, 1, 2, 3))
+    assert [p.get_height() for p in ax.patches] == pytest.approx([0.0, 10.0, -10.0])
+
+
+def test_density_histograms_one_panel_per_model():
+    t = analysis.models.grid(1600, 8)
+    measured, _ = analysis.phase_density(analysis.sine_chain([30.0, 30.0], [1.0, 1.0]), t)
+    fig = plots.density_hists(
+        {"a": measured.reshape(2, 1) * np.ones((2, 5)), "b": np.full((1, 5), 50.0)}
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
