@@ -3,8 +3,8 @@
 The paper blames a PCINR's added high-frequency noise on the high density of stationary points of
 ``sin(ω·x)`` for large ``ω``. This module measures both sides of that claim:
 
-* :func:`band_error` and :func:`hf_excess`: how much error energy a reconstruction has in each
-  octave band, relative to the truth's energy there, and above 4 kHz;
+* :func:`band_error`: how much error energy a reconstruction has in each octave band, relative
+  to the truth's energy there; :func:`hf_excess`: how much energy it adds above 4 kHz;
 * :func:`stationary_points`: per unit and layer of a trained PCINR, the density of stationary
   points along ``t``, counted on a dense grid and estimated from the sine's phase alone;
 * :func:`superres`: a PCINR rendered at 2× and 4× its training rate, and how much of its energy
