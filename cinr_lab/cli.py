@@ -8,6 +8,7 @@
 ``cinr-lab metrics``      the paper's metrics between two folders of same-named wavs
 ``cinr-lab table``        the paper's Table 1: train, evaluate, write results/table1.{md,csv}
 ``cinr-lab runs``         train (or load) the runs the analysis notebooks share
+``cinr-lab export-model`` a finished run's weights and latents as a shipped model folder
 ``cinr-lab bench``        speed figures for this machine
 
 Errors in the input (a missing folder, a malformed file, an impossible selection) end the command
@@ -228,6 +229,15 @@ def _table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_model(args: argparse.Namespace) -> int:
+    from cinr_lab import pretrained
+
+    out = pretrained.export(args.run, args.out, overwrite=args.overwrite)
+    size = (out / "checkpoint.pt").stat().st_size / 1e6
+    print(f"wrote {out} ({size:.1f} MB checkpoint, weights and latents only)")
+    return 0
+
+
 def _runs(args: argparse.Namespace) -> int:
     from cinr_lab import analysis, table
 
@@ -341,6 +351,14 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
     tb.add_argument("--out", type=Path, default=Path("results"), help="default results/")
     tb.set_defaults(func=_table)
+
+    em = commands.add_parser(
+        "export-model", help="copy a finished run's weights and latents to a model folder"
+    )
+    em.add_argument("run", type=Path, help="a finished run folder")
+    em.add_argument("--out", type=Path, required=True, help="destination model folder")
+    em.add_argument("--overwrite", action="store_true", help="replace an existing model")
+    em.set_defaults(func=_export_model)
 
     ru = commands.add_parser("runs", help="train (or load) the runs notebooks 02, 04 and 05 share")
     ru.add_argument("--scale", choices=("ci", "paper"), default="ci")

@@ -246,6 +246,11 @@ class Trainer:
         trainer.model.load_state_dict(state["model"])
         with torch.no_grad():
             trainer.latents.copy_(state["latents"])
+        if "optimizer" not in state:
+            raise RunError(
+                f"{path / 'checkpoint.pt'}: an exported model (weights only) cannot be resumed; "
+                "train the original run further instead"
+            )
         trainer.optimizer.load_state_dict(state["optimizer"])
         trainer.gen.set_state(state["rng"])
         trainer.step = state["step"]

@@ -1,0 +1,103 @@
+"""The explorer's plain functions, its widget panel, and shipped-model export and loading."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from cinr_lab import models, pretrained, train, widgets
+
+TINY_PCINR = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
+
+
+@pytest.fixture
+def tiny_run(make_nsynth, tmp_path):
+    config = train.TrainConfig(model="pcinr", set=None, data=str(make_nsynth()), items=4, steps=2,
+                               batch=4, coords=200, lr=1e-3, latent_std=0.5)  # fmt: skip
+    train.Trainer.create(tmp_path / "run", config, TINY_PCINR).fit(progress=False)
+    return train.load_run(tmp_path / "run")
+
+
+def test_latent_pca_directions_and_offsets(tiny_run):
+    pca = widgets.latent_pca(tiny_run.latents, k=4)
+    assert len(pca.std) == 3  # at most notes - 1 directions
+    np.testing.assert_allclose(pca.components @ pca.components.T, np.eye(3), atol=1e-9)
+    assert np.all(np.diff(pca.explained) <= 0) and pca.explained.sum() <= 1 + 1e-9
+    base = widgets.latent(tiny_run, 1)
+    moved = widgets.latent(tiny_run, 1, pca=pca, offsets=[1.0, 0.0])
+    coords = (moved.double() - base.double()).numpy() @ pca.components.T
+    np.testing.assert_allclose(coords, [pca.std[0], 0, 0], atol=1e-5)
+    with pytest.raises(ValueError, match="offsets"):
+        widgets.latent(tiny_run, 1, offsets=[1.0])
+
+
+def test_interpolation_ends_at_the_two_notes(tiny_run):
+    a, b = tiny_run.latents[0], tiny_run.latents[2]
+    torch.testing.assert_close(widgets.latent(tiny_run, 0, 2, 0.0), a)
+    torch.testing.assert_close(widgets.latent(tiny_run, 0, 2, 1.0), b)
+    torch.testing.assert_close(widgets.latent(tiny_run, 0, 2, 0.5), (a + b) / 2)
+
+
+def test_synthesize_scales_omega_and_restores_it(tiny_run):
+    model, z = tiny_run.model, tiny_run.latents[1]
+    plain = widgets.synthesize(model, z)
+    np.testing.assert_allclose(plain, tiny_run.render([1])[0].numpy(), atol=1e-6)
+    faster = widgets.synthesize(model, z, first=2.0)
+    assert not np.allclose(faster, plain, atol=1e-3)
+    assert [layer.omega for layer in model.layers] == [1760.0, 245.0, 245.0]
+    with pytest.raises(RuntimeError), widgets.scaled_omegas(model, 2.0, 2.0):
+        assert model.layers[1].omega == 490.0
+        raise RuntimeError
+    assert [layer.omega for layer in model.layers] == [1760.0, 245.0, 245.0]
+    tcnn = models.build(models.config_for("tcnn", tcnn_dim=1, tcnn_post_filter=16))
+    with pytest.raises(ValueError, match="PCINR"):
+        widgets.synthesize(tcnn, torch.zeros(256), hidden=2.0)
+
+
+def test_explorer_rerenders_on_every_control_and_saves_without_overwriting(tiny_run, tmp_path):
+    explorer = widgets.Explorer({"tiny": tiny_run}, out=tmp_path / "saved", debounce=0)
+    first = explorer.player.value
+    assert first and explorer.truth_player.value
+    explorer.pcs[0].value = 1.5
+    after_pc = explorer.player.value
+    assert after_pc != first
+    explorer.omega_hidden.value = 2.0
+    assert explorer.player.value != after_pc
+    np.testing.assert_allclose(
+        explorer.wave,
+        widgets.synthesize(tiny_run.model, explorer.current_latent(), 1.0, 2.0),
+        atol=1e-6,
+    )
+    one, two = explorer.save(), explorer.save()
+    assert one != two and one.exists() and two.exists()
+    data, rate = soundfile.read(one)
+    assert rate == 16000 and len(data) == len(explorer.wave)
+
+
+def test_export_keeps_what_rendering_needs(tiny_run, tmp_path, monkeypatch):
+    out = pretrained.export(tiny_run.path, tmp_path / "models" / "tiny")
+    assert (out / "checkpoint.pt").stat().st_size < (tiny_run.path / "checkpoint.pt").stat().st_size
+    monkeypatch.setenv("CINR_MODELS", str(tmp_path / "models"))
+    shipped = pretrained.load("tiny")
+    torch.testing.assert_close(shipped.render(), tiny_run.render())
+    assert shipped.notes == tiny_run.notes
+    with pytest.raises(train.RunError, match="exists"):
+        pretrained.export(tiny_run.path, out)
+    with pytest.raises(train.RunError, match="cannot be resumed"):
+        train.Trainer.resume(out)
+    with pytest.raises(train.RunError, match="available: tiny"):
+        pretrained.load("nope")
+
+
+def test_export_model_command(tiny_run, tmp_path, capsys):
+    from cinr_lab.cli import main
+
+    out = tmp_path / "m"
+    assert main(["export-model", str(tiny_run.path), "--out", str(out)]) == 0
+    assert "weights and latents only" in capsys.readouterr().out
+    assert main(["export-model", str(tiny_run.path), "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main(["export-model", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")]) == 2
+    assert "not a run folder" in capsys.readouterr().err
