@@ -7,6 +7,7 @@ silently wrong clip. Floats follow NSynth's convention: ``x = int16 / 32768``, i
 
 from __future__ import annotations
 
+import io
 import os
 import wave
 from pathlib import Path
@@ -105,6 +106,13 @@ def write_wav(
         raise ValueError(f"subtype must be 'PCM_16' or 'FLOAT', got {subtype!r}")
     with atomic_path(path) as tmp:
         soundfile.write(tmp, data, rate, subtype=subtype, format="WAV")
+
+
+def wav_bytes(wave_: np.ndarray, rate: int = NSYNTH_RATE) -> bytes:
+    """A mono 16-bit PCM wav file in memory (for an ``ipywidgets.Audio`` player)."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, to_pcm16(wave_), rate, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
 
 
 def play(wave_: np.ndarray, rate: int = NSYNTH_RATE):

@@ -9,7 +9,9 @@ together with the machine it ran on. Measured:
   resident memory of a fresh process that trains it;
 * ``render``: seconds to render one second of 16 kHz audio from one latent, and the peak resident
   memory of a fresh process that does it (Python and torch included). Target for ``pcinr`` on
-  the 2-core CI machine: under 0.25 s and under 1 GB.
+  the 2-core CI machine: under 0.25 s and under 1 GB;
+* ``explorer``: seconds for one change in the explorer (latent, render, wav encoding). Target on
+  the 2-core CI machine: under 0.3 s.
 """
 
 from __future__ import annotations
@@ -125,6 +127,31 @@ def render_one_second(name: str, repeats: int = 5) -> dict[str, float]:
     return {"render_1s_s": round(seconds, 4), "peak_rss_mb": peak_memory_mb()}
 
 
+def explorer_update(name: str, repeats: int = 5) -> dict[str, float]:
+    """Seconds for one explorer change: a latent from note, interpolation and 4 principal-
+    direction offsets, 1 s rendered with both ω multipliers off 1 (a PCINR), encoded as a wav."""
+    import torch
+
+    from cinr_lab import models, train, widgets
+    from cinr_lab.audio import wav_bytes
+
+    torch.manual_seed(0)
+    config = models.config_for(name)
+    model = models.build(config).eval()
+    latents = torch.randn(32, config.latent_dim) * 0.1
+    run = train.Run(Path("."), model, latents, [str(i) for i in range(32)], config,
+                    train.TrainConfig(model=name), 0)  # fmt: skip
+    pca = widgets.latent_pca(latents)
+    multipliers = (1.5, 0.75) if config.kind == "pcinr" else (1.0, 1.0)
+
+    def update():
+        z = widgets.latent(run, 0, 5, 0.3, pca, [0.5, -1.0, 0.2, 0.0])
+        return wav_bytes(widgets.synthesize(model, z, *multipliers))
+
+    update()  # warm-up
+    return {"update_s": round(_best(update, repeats), 4), "peak_rss_mb": peak_memory_mb()}
+
+
 def _fresh_process(function: str, name: str) -> dict[str, float]:
     """``bench.<function>(name)`` in a new interpreter, so the peak memory is its own."""
     code = f"import json; from cinr_lab import bench; print(json.dumps(bench.{function}({name!r})))"
@@ -141,4 +168,5 @@ def run(root=None) -> dict[str, object]:
         "data": {subset: data_load(root, subset) for subset in nsynth.SETS},
         "train": {name: _fresh_process("train_throughput", name) for name in models.PRESETS},
         "render": {name: _fresh_process("render_one_second", name) for name in models.PRESETS},
+        "explorer": {name: _fresh_process("explorer_update", name) for name in ("pcinr", "tcnn")},
     }

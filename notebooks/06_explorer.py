@@ -1,0 +1,156 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Explorer: move a slider, hear the sound change
+#
+# A conditional INR is a *controllable* synthesiser: one network, and a latent `z` that says which
+# sound. This notebook loads the pretrained models shipped in `models/` (a PCINR and a TCNN per
+# embedded set; see `models/README.md` for how they were trained and how well they fit) and puts
+# controls on them:
+#
+# * **model** and **note** — which network, and which training note's latent to start from;
+# * **interpolation** — slide the latent in a straight line towards a second note's latent;
+# * **PC 1–4** — move along the latent table's principal directions (the share of the table's
+#   variance each explains is in its label; the slider counts standard deviations of the notes);
+# * **ω_first ×, ω_hidden ×** — multiply the PCINR's sine scales without retraining: the trained
+#   function played faster or slower inside every sine (the TCNN has no ω);
+# * **autoplay** plays each new render; **save wav** writes it to `explorer/`.
+#
+# Every change re-renders one second of audio (debounced) and redraws the waveform and the
+# spectrogram beside the truth. The panel needs a live kernel (JupyterLab); below it, a static
+# gallery renders fixed settings with the same functions, so the committed notebook shows and
+# plays them.
+
+# %% tags=["parameters"]
+MODEL = "pcinr-keyboard"  # one of cinr_lab.pretrained.SHIPPED; the gallery uses it
+MODELS_DIR = None  # None: the shipped models/; or a folder of your own (cinr-lab export-model)
+
+# %%
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import display
+
+from cinr_lab import analysis, metrics, nsynth, plots, pretrained, widgets
+from cinr_lab.audio import play
+
+if MODELS_DIR:
+    os.environ["CINR_MODELS"] = MODELS_DIR
+runs = {name: pretrained.load(name) for name in pretrained.SHIPPED}
+run = runs[MODEL]
+print(f"{MODEL}: {len(run.notes)} notes, step {run.step}, {run.model_config.kind}")
+
+# %% [markdown]
+# ## The panel
+
+# %% tags=["nbval-ignore-output"]
+explorer = widgets.Explorer(runs, out="../explorer")
+explorer.panel
+
+# %% [markdown]
+# ## The latent table's principal directions
+# How much of the spread of the learned latents each direction carries.
+
+# %%
+pca = widgets.latent_pca(run.latents, k=4)
+print(", ".join(f"PC {i + 1}: {share:.0%}" for i, share in enumerate(pca.explained)))
+assert np.all(np.diff(pca.explained) <= 0) and pca.explained.sum() <= 1
+
+# %% [markdown]
+# At this scale one direction carries almost all of the latent table's spread: the first slider
+# does most of the work, the others make small changes.
+#
+# ## Gallery 1: from one note to another in five steps
+# The gallery uses the two notes this model reconstructs best (lowest error relative to the
+# note's energy); the latent moves in a straight line from one to the other, and the end points
+# are the two notes' own reconstructions.
+
+# %%
+truth = nsynth.load(run.train_config.data, subset=run.notes).audio
+relative = metrics.mse(truth, run.render().numpy()) / metrics.mse(truth, metrics.silence(truth))
+a, b = (int(i) for i in np.argsort(relative)[:2])
+print(f"{run.notes[a]} (error {relative[a]:.0%} of the note's energy), {run.notes[b]} ({relative[b]:.0%})")
+mixes = np.linspace(0, 1, 5)
+waves = [widgets.synthesize(run.model, widgets.latent(run, a, b, m)) for m in mixes]
+np.testing.assert_allclose(waves[0], run.render([a])[0].numpy(), atol=1e-5)
+np.testing.assert_allclose(waves[-1], run.render([b])[0].numpy(), atol=1e-5)
+fig = plots.note_grid(waves, [f"{m:.0%} of the way from {run.notes[a]} to {run.notes[b]}" for m in mixes])
+plots.save(fig, "../figures/06_interpolation.png")
+plt.show()
+
+# %% tags=["nbval-ignore-output"]
+print("the two notes as recorded:")
+display(play(truth[a]), play(truth[b]))
+for m, wave in zip(mixes, waves):
+    print(f"{m:.0%}")
+    display(play(wave.clip(-1, 1)))
+
+# %% [markdown]
+# ## Gallery 2: the sine scales
+# The best-reconstructed note, rendered with `ω_first` and then `ω_hidden` multiplied by 0.5, 1
+# and 2. The weights stay as trained; only the scale inside each sine changes.
+
+# %%
+z = widgets.latent(run, a)
+settings = [("ω_first", f, 1.0, f) for f in (0.5, 1.0, 2.0)] + [("ω_hidden", 1.0, h, h) for h in (0.5, 1.0, 2.0)]
+omega_waves = {f"{name} × {k:g}": widgets.synthesize(run.model, z, f, h) for name, f, h, k in settings}
+fig, axes = plt.subplots(2, 3, figsize=(13, 5.5), sharex=True, sharey=True)
+for ax, (label, wave) in zip(axes.flat, omega_waves.items()):
+    plots.specplot(wave, ax=ax, title=label)
+fig.tight_layout()
+plots.save(fig, "../figures/06_omega.png")
+plt.show()
+
+# %% tags=["nbval-ignore-output"]
+def strongest(wave):  # frequency in Hz (1 Hz bins for a 1 s clip) of the strongest partial above 50 Hz
+    power = np.abs(np.fft.rfft(wave)) ** 2
+    return int(np.argmax(power[50:])) + 50
+
+
+def below_20hz(wave):
+    return float(analysis.band_energy(wave, 16000, (0, 20, 8000))[0] / np.sum(wave.astype(float) ** 2))
+
+
+high = {label: float(analysis.energy_above(wave, 16000, analysis.HF_CUTOFF)) for label, wave in omega_waves.items()}
+for label, wave in omega_waves.items():
+    print(f"{label}: strongest partial {strongest(wave)} Hz, {high[label]:.1%} of the energy above 4 kHz, "
+          f"{below_20hz(wave):.1%} below 20 Hz")
+print(f"the note itself: strongest partial {strongest(truth[a])} Hz")
+
+# %% [markdown]
+# What the two scales do to this model (asserted below):
+#
+# * **`ω_first` is the network's clock.** Time enters only through the first layer's
+#   `sin(ω_first·(w t + b))`; doubling `ω_first` doubles every frequency it feeds in, and the
+#   note's partials follow: the strongest one moves exactly an octave up (and down at × 0.5).
+#   The rest of the network never saw those inputs, so a broadband noise floor comes with it
+#   (at × 2, about twenty times the energy above 4 kHz).
+# * **`ω_hidden` is not a control but a setting the weights were trained for.** At × 0.5 the
+#   hidden sines no longer produce the note at all: the output collapses to a constant offset
+#   (nearly all of its energy below 20 Hz) — the muffle taken to its end. At × 2 the partials
+#   are gone too, into an offset plus a noise floor — the hiss.
+
+# %%
+f = {k: strongest(w) for k, w in omega_waves.items()}
+assert f["ω_first × 1"] == strongest(truth[a]), "at × 1 the note's own strongest partial"
+assert abs(f["ω_first × 2"] - 2 * f["ω_first × 1"]) <= 2 and abs(2 * f["ω_first × 0.5"] - f["ω_first × 1"]) <= 2
+assert high["ω_first × 2"] > 5 * high["ω_first × 1"]
+assert below_20hz(omega_waves["ω_hidden × 0.5"]) > 0.99 and below_20hz(omega_waves["ω_hidden × 1"]) < 0.01
+assert high["ω_hidden × 2"] > 5 * high["ω_hidden × 1"]
+
+# %% tags=["nbval-ignore-output"]
+for label, wave in omega_waves.items():
+    print(label)
+    display(play(wave.clip(-1, 1)))
