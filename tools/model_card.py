@@ -58,17 +58,18 @@ tools/train_shipped.sh          # cinr-lab train ... --out runs/shipped/<name>, 
 `tools/train_shipped.sh` runs, for each set:
 
 ```sh
-cinr-lab train --model pcinr --set keyboard --items 8 --batch 8 --coords 1000 --lr 3e-5 \
+cinr-lab train --model pcinr --set keyboard --items 8 --batch 8 --coords 1000 --lr 3e-5 \\
   --steps 450 --latent-lr 1e-3 --seed 0 --checkpoint-every 500 --out runs/shipped/pcinr-keyboard
-cinr-lab train --model tcnn --set keyboard --items 32 --batch 8 --lr 1e-4 \
+cinr-lab train --model tcnn --set keyboard --items 32 --batch 8 --lr 1e-4 \\
   --steps 2000 --latent-lr 1e-3 --seed 0 --checkpoint-every 500 --out runs/shipped/tcnn-keyboard
 cinr-lab export-model runs/shipped/pcinr-keyboard --out models/pcinr-keyboard --overwrite
 ```
 
 Data: the first second of the notes (8 for a PCINR, 32 for a TCNN) spread evenly over each paper
-set's sorted note list, at 16 kHz. Machine: {machine["cpu"]}, {machine["cores"]} cores,
-{machine["torch_threads"]} torch threads, Python {machine["python"]}, torch {machine["torch"]},
-GPU: {machine["gpu"] or "none"}.
+set's sorted note list, at 16 kHz.
+
+Machine: {machine["cpu"]}, {machine["cores"]} cores, {machine["torch_threads"]} torch threads,
+Python {machine["python"]}, torch {machine["torch"]}, GPU: {machine["gpu"] or "none"}.
 
 The PCINRs are small because longer PCINR runs at this learning rate (3e-5) did not keep a fit.
 32 notes in batches of 8 for 2000 steps never left the plateau where a decoder predicts
