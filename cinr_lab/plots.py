@@ -281,16 +281,14 @@ def band_bars(
         errors: ``{label: [bands]}`` from :func:`cinr_lab.analysis.band_error`.
         edges: the band edges in Hz.
     """
-    ax = _axes(ax)
-    labels = [f"{lo / 1000:g}–{hi / 1000:g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-    width = 0.8 / len(errors)
-    for k, (label, values) in enumerate(errors.items()):
-        x = np.arange(len(labels)) + (k - (len(errors) - 1) / 2) * width
-        ax.bar(x, 10 * np.log10(values), width, label=label)
+    bands = [f"{lo / 1000:g}–{hi / 1000:g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    values = {
+        band: {label: 10 * np.log10(v[k]) for label, v in errors.items()}
+        for k, band in enumerate(bands)
+    }
+    ax = grouped_bars(values, ax, ylabel="error / truth energy (dB)")
     ax.axhline(0, color="k", lw=0.8, ls="--")
-    ax.set_xticks(range(len(labels)), labels)
-    ax.set(xlabel="band (kHz)", ylabel="error / truth energy (dB)")
-    ax.legend(fontsize=7)
+    ax.set_xlabel("band (kHz)")
     if title:
         ax.set_title(title)
     return ax

@@ -184,6 +184,7 @@ for omega in analysis.OMEGA_SWEEP:
         "mse": float(metrics.mse(truth, recon).mean()),
     })
 density, hf, mse = (np.array([row[k] for row in sweep]) for k in ("density", "hf", "mse"))
+silence = float(metrics.mse(truth, metrics.silence(truth)).mean())
 rho, p_value = scipy.stats.spearmanr(density, hf)
 
 # %%
@@ -199,7 +200,7 @@ axes[1].set(xlabel="stationary points per unit of t", ylabel="excess energy abov
 axes[0].axhline(8000, color="k", ls="--", lw=0.8, label="an 8 kHz tone (Nyquist)")
 axes[0].legend(fontsize=8)
 axes[2].semilogx(analysis.OMEGA_SWEEP, mse, "o-")
-axes[2].axhline(float(metrics.mse(truth, metrics.silence(truth)).mean()), color="k", ls="--", lw=0.8, label="silence")
+axes[2].axhline(silence, color="k", ls="--", lw=0.8, label="silence")
 axes[2].set(xlabel="ω_hidden", ylabel="MSE (full clip)", title="fit")
 axes[2].legend(fontsize=8)
 for ax in (axes[0], axes[2]):
@@ -236,7 +237,6 @@ print(f"Spearman correlation of density with HF excess: {rho:.2f} (p = {p_value:
 # weight regularisation at our weight does neither.
 
 # %% tags=["nbval-ignore-output"]
-silence = float(metrics.mse(truth, metrics.silence(truth)).mean())
 fits = mse < silence / 3
 rho_fit = scipy.stats.spearmanr(density[fits], hf[fits])[0]
 print(f"models that fit (MSE < silence/3 = {silence / 3:.1f}): ω_hidden {np.array(analysis.OMEGA_SWEEP)[fits]}, "

@@ -123,11 +123,12 @@ def browser():
         driver.quit()
 
 
-def _wait(driver, script: str, timeout: float, what: str):
+def _wait(driver, script: str, timeout: float, what: str, unlike=None):
+    """Poll ``script`` until it returns something truthy (and other than ``unlike``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = driver.execute_script(script)
-        if value:
+        if value and value != unlike:
             return value
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
@@ -180,14 +181,7 @@ def _move(driver, label: str, before: str, pixels: int) -> str:
     handle = _slider(driver, label)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
     ActionChains(driver).click_and_hold(handle).move_by_offset(pixels, 0).release().perform()
-    after = _wait(
-        driver,
-        PLAYER_JS.replace("return players.length ? players[0] : null;",
-                          f"const s = players.length ? players[0] : null; "
-                          f"return s && s !== {json.dumps(before)} ? s : null;"),
-        30, f"the player to change after moving {label!r}",
-    )  # fmt: skip
-    return after
+    return _wait(driver, PLAYER_JS, 30, f"the player to change after moving {label!r}", before)
 
 
 def test_explorer_in_jupyterlab(lab, browser):
