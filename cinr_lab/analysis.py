@@ -58,7 +58,7 @@ def sweep_run(
     """
     tc = table.train_config(table.SCALES[scale], "PCINR", SWEEP_SET, seed)
     tc = dataclasses.replace(tc, data=data)
-    mc = models.config_for("pcinr", omega_hidden=float(omega_hidden))
+    mc = models.config_for(table.ARCHS["PCINR"][0], omega_hidden=float(omega_hidden))
     return train.fit_or_load(sweep_path(runs, scale, omega_hidden, seed), tc, mc, progress)
 
 

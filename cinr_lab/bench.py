@@ -97,10 +97,7 @@ def train_throughput(name: str, steps: int = 2) -> dict[str, float]:
     notes = torch.arange(config.batch)
 
     def step():
-        terms = trainer.loss(notes)
-        trainer.optimizer.zero_grad()
-        terms["loss"].backward()
-        trainer.optimizer.step()
+        trainer.train_step(notes)
 
     step()
     seconds = _best(step, steps)

@@ -9,6 +9,7 @@
 ``cinr-lab table``        the paper's Table 1: train, evaluate, write results/table1.{md,csv}
 ``cinr-lab runs``         train (or load) the runs the analysis notebooks share
 ``cinr-lab export-model`` a finished run's weights and latents as a shipped model folder
+``cinr-lab recipes``      race training recipes on the wall clock (sweep, race)
 ``cinr-lab bench``        speed figures for this machine
 
 Errors in the input (a missing folder, a malformed file, an impossible selection) end the command
@@ -125,12 +126,14 @@ def _train(args: argparse.Namespace) -> int:
             "lr",
             "latent_lr",
             "stft_weight",
+            "deriv_weight",
+            "weight_decay",
             "checkpoint_every",
         )
         given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
         if "data" in given:
             given["data"] = str(given["data"])
-        config = train.TrainConfig(model=args.model, **given)
+        config = train.recipe(args.recipe, model=args.model, **given)
         trainer = train.Trainer.create(args.out, config, models.config_for(args.model, **overrides))
     path = trainer.fit()
     print(f"run {path}: step {trainer.step}, loss curve in loss.csv, audio in audio/")
@@ -252,6 +255,22 @@ def _runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recipes(args: argparse.Namespace) -> int:
+    from cinr_lab import recipes
+
+    if args.recipes_command == "sweep":
+        entries, seconds = recipes.SWEEP, args.seconds or 240.0
+    else:
+        entries, seconds = recipes.RACE, args.seconds or 1200.0
+    report = recipes.race(
+        entries, seconds, args.out, f"recipe_{args.recipes_command}", runs=args.runs,
+        items=args.items, set_name=args.set, every=args.every or seconds / 10,
+        data=str(args.data) if args.data else None,
+    )  # fmt: skip
+    print(report.read_text())
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from cinr_lab import bench
 
@@ -261,6 +280,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for tests and documentation."""
+    from cinr_lab import train
+
     parser = argparse.ArgumentParser(prog="cinr-lab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     data = commands.add_parser("data", help="build, describe and export NSynth-layout data")
@@ -307,7 +328,16 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--coords", type=int, help="PCINR coordinates per note and step (default 8000)")
     tr.add_argument("--lr", type=float, help="decoder learning rate (default: paper's per model)")
     tr.add_argument("--latent-lr", type=float, help="latent learning rate (default: --lr)")
-    tr.add_argument("--stft-weight", type=float, help="weight of the multi-STFT loss (default 1)")
+    tr.add_argument(
+        "--recipe",
+        choices=list(train.RECIPES),
+        default=train.DEFAULT_RECIPE,
+        help="training recipe: optimiser, schedule, latent update, loss, batching; the options "
+        f"below override its fields (default {train.DEFAULT_RECIPE})",
+    )
+    tr.add_argument("--stft-weight", type=float, help="weight of the multi-STFT loss")
+    tr.add_argument("--deriv-weight", type=float, help="weight of the first-difference error")
+    tr.add_argument("--weight-decay", type=float, help="coupled L2 decay on the INR's parameters")
     tr.add_argument("--omega-first", type=float, help="ω of the first sine layer (default 1760)")
     tr.add_argument("--omega-hidden", type=float, help="ω of the other sine layers (default 245)")
     tr.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 200)")
@@ -366,6 +396,22 @@ def build_parser() -> argparse.ArgumentParser:
     ru.add_argument("--data", type=str, help=root_help)
     ru.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
     ru.set_defaults(func=_runs)
+
+    rc = commands.add_parser("recipes", help="race training recipes on the wall clock")
+    rc_commands = rc.add_subparsers(dest="recipes_command", required=True)
+    for verb, text in (
+        ("sweep", "the candidates recipe 'ours' was chosen from (default 240 s each)"),
+        ("race", "recipe 'paper' against 'ours' (default 1200 s each)"),
+    ):
+        sub = rc_commands.add_parser(verb, help=text)
+        sub.add_argument("--seconds", type=float, help="training seconds per entry")
+        sub.add_argument("--every", type=float, help="seconds between evaluations")
+        sub.add_argument("--items", type=int, default=64, help="notes (default 64)")
+        sub.add_argument("--set", choices=nsynth.SETS, default="keyboard")
+        sub.add_argument("--data", type=Path, help=root_help)
+        sub.add_argument("--runs", type=Path, default=Path("runs/recipes"), help="run folders")
+        sub.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+        sub.set_defaults(func=_recipes)
 
     bench = commands.add_parser("bench", help="speed figures for this machine")
     bench.add_argument("root", nargs="?", type=Path, help=root_help)

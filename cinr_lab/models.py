@@ -39,6 +39,13 @@ class ModelConfig:
         film: ``"shared"`` (one γ, β for all layers, as the paper's code) or ``"per-layer"``.
         tcnn_dim: WaveGAN's ``d``; 8 makes the TCNN the size of ``pcinr``.
         tcnn_kernel, tcnn_stride, tcnn_post_filter: WaveGAN's kernel 25, stride 4, filter 512.
+        tcnn_upsample: nearest-neighbour upsampling + convolution at each TCNN stage (the paper's
+            code), else transposed convolutions (WaveGAN's paper).
+        init: ``"paper"`` (the initialisation rules of the paper's code) or ``"v0"`` (cinr_lab
+            0.1's, kept so its runs load); see :mod:`cinr_lab.pcinr` and :mod:`cinr_lab.tcnn`.
+        weight_norm: weight-normalise every sine layer and the output layer (the paper's PCINR).
+        freeze_mapping: never train the mapping network (the paper's code does this to its Wide
+            and Deep models: their mapping network is not handed to any optimiser).
     """
 
     kind: str = "pcinr"
@@ -55,22 +62,52 @@ class ModelConfig:
     tcnn_kernel: int = 25
     tcnn_stride: int = 4
     tcnn_post_filter: int = 512
+    tcnn_upsample: bool = True
+    init: str = "paper"
+    weight_norm: bool = True
+    freeze_mapping: bool = False
 
     def __post_init__(self):
         if self.kind not in BUILDERS:
             raise ValueError(f"unknown model kind {self.kind!r}; choose one of {sorted(BUILDERS)}")
         if self.film not in ("shared", "per-layer"):
             raise ValueError(f"film must be 'shared' or 'per-layer', got {self.film!r}")
+        if self.init not in ("paper", "v0"):
+            raise ValueError(f"init must be 'paper' or 'v0', got {self.init!r}")
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> ModelConfig:
+        """A config from its saved fields; one saved by cinr_lab 0.1 (without the fields that
+        came later) rebuilds the v0 model it was trained as."""
+        return cls(**{**V0_FIELDS, **fields}) if "init" not in fields else cls(**fields)
+
+
+V0_FIELDS = {"tcnn_upsample": False, "init": "v0", "weight_norm": False, "freeze_mapping": False}
+"""What cinr_lab 0.1 built, for configs saved before these fields existed."""
 
 
 BUILDERS: dict[str, type[nn.Module]] = {"pcinr": PCINR, "tcnn": TCNN}
 
 BASE = ModelConfig()
+"""The paper's PCINR as its code builds it: 8 weight-normalised sine layers × 256, shared FiLM."""
+_WIDE = dataclasses.replace(BASE, hidden=365, layers=4, weight_norm=False, freeze_mapping=True)
+_DEEP = dataclasses.replace(_WIDE, hidden=210, layers=12)
+_V0 = dataclasses.replace(BASE, **V0_FIELDS)
+
 PRESETS: dict[str, ModelConfig] = {
-    "pcinr": BASE,  # 8 sine layers × 256
-    "pcinr-wide": dataclasses.replace(BASE, hidden=365, layers=4),  # the paper's "Wide"
-    "pcinr-deep": dataclasses.replace(BASE, hidden=210, layers=12),
-    "tcnn": dataclasses.replace(BASE, kind="tcnn"),
+    # Faithful to the paper's code (janzuiderveld/continuous-audio-representations).
+    "pcinr": BASE,
+    "pcinr-wide": _WIDE,  # piGAN_custom: no weight norm, mapping network never trained
+    "pcinr-deep": _DEEP,
+    "tcnn": dataclasses.replace(BASE, kind="tcnn"),  # WaveGAN, upsample + conv
+    # Our variants, one field changed each.
+    "pcinr-wide-mapped": dataclasses.replace(_WIDE, freeze_mapping=False),
+    "pcinr-deep-mapped": dataclasses.replace(_DEEP, freeze_mapping=False),
+    "tcnn-transposed": dataclasses.replace(BASE, kind="tcnn", tcnn_upsample=False),
+    # cinr_lab 0.1's models: what the committed CI-scale study ran on.
+    "pcinr-v0": _V0,
+    "pcinr-wide-v0": dataclasses.replace(_V0, hidden=365, layers=4),
+    "tcnn-v0": dataclasses.replace(_V0, kind="tcnn"),
 }
 """Named variants; "WR" is ``pcinr`` trained with weight regularisation (a training option)."""
 

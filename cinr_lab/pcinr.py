@@ -3,6 +3,14 @@
 A mapping network turns a note's latent ``z`` into FiLM frequencies ``γ`` and phase shifts ``β``;
 a SIREN maps each time coordinate ``t`` in [-1, 1) to an amplitude, every sine layer modulated by
 them. One network thus represents a whole set of sounds, one latent per sound.
+
+Two initialisations are built (``ModelConfig.init``):
+
+* ``"paper"`` — the rules of the paper's code (the ``INR-collection`` 0.3 package's ``piGAN``):
+  Kaiming-normal mapping network, sine biases ``U(0, 2π)``, an output layer drawn with a fixed
+  ω = 30 in its bound. :mod:`tests.test_parity` checks outputs and gradients against the package.
+* ``"v0"`` — what cinr_lab 0.1 built (PyTorch's default biases and mapping init, output bound with
+  ``ω_hidden``), kept so the runs and shipped models made with it still load.
 """
 
 from __future__ import annotations
@@ -11,17 +19,31 @@ import math
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.parametrizations import weight_norm as _weight_norm
+
+OUTPUT_OMEGA = 30.0
+"""The ω in the output layer's init bound in the paper's code, whatever ``ω_hidden`` is."""
+
+
+def _maybe_weight_norm(linear: nn.Linear, enabled: bool) -> nn.Linear:
+    """``W = g · V / ‖V‖`` per output row (Salimans & Kingma 2016), applied after init.
+
+    ``g`` starts as ``‖V‖``, so the function at initialisation is unchanged; only the geometry of
+    the updates differs. The paper's ``piGAN`` wraps every sine layer and the output layer so.
+    """
+    return _weight_norm(linear, dim=0) if enabled else linear
 
 
 class MappingNetwork(nn.Module):
     """z ↦ (γ, β): an MLP with LeakyReLU(0.2), as π-GAN's mapping network.
 
     ``layers`` hidden layers of width ``hidden``, then a linear layer to ``2 · outputs``
-    (frequencies, then phase shifts). Default PyTorch (Kaiming-uniform) initialisation; the last
-    layer is scaled by 0.25 so the initial modulation is small next to ω.
+    (frequencies, then phase shifts). ``init="paper"``: every weight Kaiming-normal (fan_in,
+    leaky_relu, a = 0.2), biases PyTorch's default; ``"v0"``: PyTorch's default throughout. Either
+    way the last layer's weights are scaled by 0.25 so the initial modulation is small next to ω.
     """
 
-    def __init__(self, latent_dim: int, hidden: int, layers: int, outputs: int):
+    def __init__(self, latent_dim: int, hidden: int, layers: int, outputs: int, init: str):
         super().__init__()
         dims = [latent_dim] + [hidden] * layers
         blocks: list[nn.Module] = []
@@ -30,6 +52,11 @@ class MappingNetwork(nn.Module):
         self.net = nn.Sequential(*blocks)
         self.out = nn.Linear(dims[-1], 2 * outputs)
         with torch.no_grad():
+            if init == "paper":
+                for linear in [*self.net[::2], self.out]:
+                    nn.init.kaiming_normal_(
+                        linear.weight, a=0.2, mode="fan_in", nonlinearity="leaky_relu"
+                    )
             self.out.weight.mul_(0.25)
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
@@ -43,16 +70,29 @@ class FiLMSine(nn.Module):
 
     Initialisation (SIREN, Sitzmann et al. 2020): the first layer draws
     ``W ~ U(-1/fan_in, 1/fan_in)``; hidden layers draw ``W ~ U(±√(6/fan_in)/ω)`` so that
-    ``ω · W x`` keeps unit-order pre-activations through depth. Bias as PyTorch's default.
+    ``ω · W x`` keeps unit-order pre-activations through depth. ``init="paper"`` draws
+    ``b ~ U(0, 2π)`` (the paper's "polar" bias; note that ω + γ multiplies it), ``"v0"`` keeps
+    PyTorch's default bias. With ``weight_norm`` the weight is ``g · V / ‖V‖`` per row.
     """
 
-    def __init__(self, fan_in: int, fan_out: int, omega: float, first: bool):
+    def __init__(
+        self,
+        fan_in: int,
+        fan_out: int,
+        omega: float,
+        first: bool,
+        init: str = "paper",
+        weight_norm: bool = False,
+    ):
         super().__init__()
         self.omega = omega
-        self.linear = nn.Linear(fan_in, fan_out)
+        linear = nn.Linear(fan_in, fan_out)
         bound = 1 / fan_in if first else math.sqrt(6 / fan_in) / omega
         with torch.no_grad():
-            self.linear.weight.uniform_(-bound, bound)
+            linear.weight.uniform_(-bound, bound)
+            if init == "paper":
+                linear.bias.uniform_(0, 2 * math.pi)
+        self.linear = _maybe_weight_norm(linear, weight_norm)
 
     def pre(self, x: Tensor) -> Tensor:
         """``W x + b``, the argument the sine's scale multiplies."""
@@ -68,7 +108,10 @@ class PCINR(nn.Module):
 
     ``h_0 = t``. Layer 1 uses ``ω_first``, the others ``ω_hidden``. With ``film="shared"`` (the
     paper's code) one ``γ, β`` pair of width ``hidden`` modulates every layer; with
-    ``film="per-layer"`` (π-GAN) each layer gets its own.
+    ``film="per-layer"`` (π-GAN) each layer gets its own. The output layer ``w, b`` is linear;
+    ``init="paper"`` draws ``w ~ U(±√(6/hidden)/30)`` and PyTorch's default ``b``. With
+    ``freeze_mapping`` the mapping network keeps its random initialisation (it still passes
+    gradients to ``z``): what the paper's code does, unannounced, to its Wide and Deep models.
     """
 
     def __init__(self, config):
@@ -77,21 +120,27 @@ class PCINR(nn.Module):
         c = config
         self.film_layers = c.layers if c.film == "per-layer" else 1
         self.mapping = MappingNetwork(
-            c.latent_dim, c.mapping_hidden, c.mapping_layers, c.hidden * self.film_layers
+            c.latent_dim, c.mapping_hidden, c.mapping_layers, c.hidden * self.film_layers, c.init
         )
         self.layers = nn.ModuleList(
             FiLMSine(
                 1 if i == 0 else c.hidden,
                 c.hidden,
                 c.omega_first if i == 0 else c.omega_hidden,
-                i == 0,
+                first=i == 0,
+                init=c.init,
+                weight_norm=c.weight_norm,
             )
             for i in range(c.layers)
         )
-        self.head = nn.Linear(c.hidden, 1)
-        bound = math.sqrt(6 / c.hidden) / c.omega_hidden
+        head = nn.Linear(c.hidden, 1)
+        omega = OUTPUT_OMEGA if c.init == "paper" else c.omega_hidden
+        bound = math.sqrt(6 / c.hidden) / omega
         with torch.no_grad():
-            self.head.weight.uniform_(-bound, bound)
+            head.weight.uniform_(-bound, bound)
+        self.head = _maybe_weight_norm(head, c.weight_norm)
+        if c.freeze_mapping:
+            self.mapping.requires_grad_(False)
 
     def modulation(self, z: Tensor) -> list[tuple[Tensor, Tensor]]:
         """Per-layer ``(γ_i, β_i)``, each ``[B, 1, hidden]``."""
@@ -124,6 +173,16 @@ class PCINR(nn.Module):
         out = self.head(h).squeeze(-1)
         return (out, hidden) if return_hidden else out
 
-    def inr_parameters(self) -> list[nn.Parameter]:
-        """The SIREN's weights (not biases, not the mapping network): what WR regularises."""
+    def inr_parameters(self) -> list[Tensor]:
+        """The SIREN's weights (not biases, not the mapping network): what v0's WR penalises."""
         return [layer.linear.weight for layer in self.layers] + [self.head.weight]
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Trainable parameters by part: ``"inr"`` (sine and output layers) and ``"mapping"``.
+
+        The paper's code gives each part its own optimiser (and weight decay to the INR alone).
+        A frozen mapping network contributes nothing.
+        """
+        inr = [p for m in (self.layers, self.head) for p in m.parameters() if p.requires_grad]
+        mapping = [p for p in self.mapping.parameters() if p.requires_grad]
+        return {"inr": inr, "mapping": mapping}

@@ -17,6 +17,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +46,15 @@ class TrainingDiverged(RuntimeError):
 class TrainConfig:
     """How to train one decoder as an auto-decoder.
 
+    The defaults are cinr_lab 0.1's recipe (``"v0"``); :data:`RECIPES` names the paper's and
+    ours, and :func:`recipe` builds a config from one.
+
     Attributes:
         model: a name in :data:`cinr_lab.models.PRESETS`.
-        wr: L2 weight regularisation on the INR's weights (``wr · Σ‖W‖²``); > 0 makes "PCINR WR".
+        wr: v0's L2 weight regularisation, a loss term ``wr · Σ‖W‖²`` over the SIREN's weights;
+            > 0 makes "PCINR WR".
+        weight_decay: the paper's ``--weight_decay``: coupled L2 decay (``grad += wd · θ``) on
+            every INR parameter (not the mapping network), inside the optimiser.
         set: the paper set to fit (``"diverse"`` or ``"keyboard"``; ``None``: every note of
             ``data``, e.g. a folder of your own sounds in NSynth's layout).
         data: NSynth-layout folder (``None``: ``$CINR_NSYNTH`` or the embedded set).
@@ -55,15 +62,34 @@ class TrainConfig:
         seconds: clip length (the paper: the first 1.0 s).
         steps: optimisation steps in all.
         batch: notes per step (all of them when the set is smaller).
-        coords: coordinates per note and step for a PCINR, evenly spaced with a random offset
-            (the paper: 8000 of 16000). A TCNN always sees the whole clip.
+        batching: ``"random"`` (each step draws ``batch`` notes afresh) or ``"epochs"`` (a
+            shuffled pass over the notes in batches, the last one partial, as a PyTorch
+            DataLoader with ``shuffle=True``: the paper's code).
+        coords: coordinates per note and step for a PCINR, evenly spaced with a random offset.
+            A TCNN always sees the whole clip.
         lr: decoder learning rate (``None``: the paper's 1e-5 for a PCINR, 1e-4 for a TCNN).
+        optimizer: ``"adam"`` or ``"adabelief"`` (the paper's: ``adabelief_pytorch`` with
+            eps 1e-16, betas 0.9/0.999, no rectification, coupled weight decay; one optimiser
+            for the INR, another for the mapping network).
+        schedule: ``"constant"``; ``"plateau"`` (the paper's: the INR's rate × 0.95 when the
+            batch loss has not improved by 0.01 % for ``plateau_epochs`` epochs; the mapping
+            network's rate stays); or ``"cosine"`` (every rate decays to ``lr_floor`` × itself
+            over ``steps``, after a linear warm-up of ``warmup`` steps).
+        plateau_epochs, warmup, lr_floor: the schedules' settings.
+        latent_update: ``"adam"`` (latents in the decoder's optimiser at ``latent_lr``) or
+            ``"sgd"`` (the paper's: ``z ← z − latent_lr · ∇z L`` once per step, from the same
+            loss the decoder steps on; not differentiated through).
         latent_lr: latent learning rate (``None``: as ``lr``).
         latent_std: latents start as N(0, latent_std²) (the paper: 0.001).
-        inner_steps, inner_lr: the paper's inner loop: gradient steps on the batch's latents
+        inner_steps, inner_lr: v0's optional inner loop: gradient steps on the batch's latents
             before each decoder update, differentiated through (0 turns it off).
-        mse_weight, stft_weight: weights of the summed squared error and the multi-resolution
-            STFT loss (see :mod:`cinr_lab.losses`).
+        mse_weight: weight of the squared error summed over the sampled coordinates, averaged
+            over the batch.
+        mse_rescale: scale that sum by ``samples / coords`` so it estimates the whole clip's
+            (v0); the paper's code does not.
+        deriv_weight: weight of the same error on first differences between neighbouring
+            sampled coordinates (the paper's ``deriv_per_sample``).
+        stft_weight: weight of the multi-resolution STFT loss (see :mod:`cinr_lab.losses`).
         seed: seeds the decoder's initialisation, the latents, batches and coordinates.
         checkpoint_every: steps between checkpoints (one is always written at the end).
     """
@@ -86,10 +112,56 @@ class TrainConfig:
     stft_weight: float = 1.0
     seed: int = 0
     checkpoint_every: int = 200
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    plateau_epochs: int = 100
+    warmup: int = 0
+    lr_floor: float = 0.01
+    latent_update: str = "adam"
+    mse_rescale: bool = True
+    deriv_weight: float = 0.0
+    batching: str = "random"
+
+    def __post_init__(self):
+        choices = {
+            "optimizer": ("adam", "adabelief"),
+            "schedule": ("constant", "plateau", "cosine"),
+            "latent_update": ("adam", "sgd"),
+            "batching": ("random", "epochs"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.inner_steps and self.latent_update == "sgd":
+            raise ValueError("inner_steps (v0's inner loop) needs latent_update='adam'")
 
     def decoder_lr(self, kind: str) -> float:
         """The decoder's learning rate: ``lr``, else the paper's value for ``kind``."""
         return self.lr if self.lr is not None else {"pcinr": 1e-5, "tcnn": 1e-4}[kind]
+
+
+RECIPES: dict[str, TrainConfig] = {
+    "v0": TrainConfig(),
+    # The paper's train.py: AdaBelief, plateau schedule, latents by plain gradient descent at 0.3
+    # (its argparse declares latent_lr type=int, which argparse never applies to a default),
+    # summed squared error on 8000 evenly spaced coordinates plus its first-difference term.
+    "paper": TrainConfig(
+        optimizer="adabelief", schedule="plateau", latent_update="sgd", latent_lr=0.3,
+        mse_rescale=False, deriv_weight=1.0, stft_weight=0.0, batching="epochs",
+    ),
+}  # fmt: skip
+"""Named training recipes: a recipe is a :class:`TrainConfig` with the data fields left free."""
+
+DEFAULT_RECIPE = "v0"
+"""What ``cinr-lab train`` uses without ``--recipe``."""
+
+
+def recipe(name: str, **fields) -> TrainConfig:
+    """The recipe ``name`` with ``fields`` replaced, e.g. ``recipe("paper", items=32)``."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
+    return dataclasses.replace(RECIPES[name], **fields)
 
 
 @dataclass
@@ -187,16 +259,12 @@ class Trainer:
             .mul_(train_config.latent_std)
             .to(self.device)
         )
-        lr = train_config.decoder_lr(model_config.kind)
-        self.optimizer = torch.optim.Adam(
-            [
-                {"params": self.model.parameters(), "lr": lr},
-                {"params": [self.latents], "lr": train_config.latent_lr or lr},
-            ]
-        )
+        self.optimizers = _optimizers(self.model, self.latents, model_config, train_config)
+        self.scheduler = _scheduler(self.optimizers, train_config, n)
         self.gen = torch.Generator().manual_seed(train_config.seed + 1)
         self.audio = torch.from_numpy(clips.audio).to(self.device)
         self.step = 0
+        self.seconds = 0.0  # spent in training steps by this process
 
     # -- construction
 
@@ -242,7 +310,7 @@ class Trainer:
         clips = nsynth.load(train_config.data, subset=config["notes"], seconds=train_config.seconds)
         if clips.names != config["notes"]:
             raise RunError(f"{path}: the data no longer holds the run's notes in order")
-        trainer = cls(path, models.ModelConfig(**config["model"]), train_config, clips)
+        trainer = cls(path, models.ModelConfig.from_dict(config["model"]), train_config, clips)
         trainer.model.load_state_dict(state["model"])
         with torch.no_grad():
             trainer.latents.copy_(state["latents"])
@@ -251,7 +319,13 @@ class Trainer:
                 f"{path / 'checkpoint.pt'}: an exported model (weights only) cannot be resumed; "
                 "train the original run further instead"
             )
-        trainer.optimizer.load_state_dict(state["optimizer"])
+        saved = state["optimizer"]
+        if "main" not in saved:  # cinr_lab 0.1 saved its one optimizer's state as is
+            saved = {"main": saved}
+        for name, optimizer in trainer.optimizers.items():
+            optimizer.load_state_dict(saved[name])
+        if trainer.scheduler is not None:
+            trainer.scheduler.load_state_dict(state["scheduler"])
         trainer.gen.set_state(state["rng"])
         trainer.step = state["step"]
         _truncate_csv(path / "loss.csv", trainer.step)
@@ -259,8 +333,24 @@ class Trainer:
 
     # -- the loop
 
-    def loss(self, notes: Tensor) -> dict[str, Tensor]:
-        """Losses for one batch of note indices (``[B]``)."""
+    def batch_notes(self) -> Tensor:
+        """Note indices ``[B]`` for the next step (see ``TrainConfig.batching``)."""
+        c, n = self.config, len(self.clips)
+        size = min(c.batch, n)
+        if c.batching == "random":
+            return torch.randperm(n, generator=self.gen)[:size].to(self.device)
+        per_epoch = -(-n // size)
+        epoch, j = divmod(self.step, per_epoch)
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(c.seed * 100_003 + epoch))
+        return order[j * size : (j + 1) * size].to(self.device)
+
+    def loss(self, notes: Tensor, z: Tensor | None = None) -> dict[str, Tensor]:
+        """Losses for one batch of note indices (``[B]``), at latents ``z`` (default: theirs).
+
+        ``"mse"`` is always the whole-clip estimate (summed over the sampled coordinates, scaled
+        by ``samples / coords``, averaged over notes), whatever the objective, so curves of
+        different recipes compare; ``"loss"`` is what the optimiser minimises.
+        """
         c, kind = self.config, self.model_config.kind
         target = self.audio[notes]
         samples = target.shape[1]
@@ -280,27 +370,72 @@ class Trainer:
             def predict(z):
                 return self.model(z)
 
-        z = self.latents[notes]
-        for _ in range(c.inner_steps):  # the paper's inner loop on the latents
+        z = self.latents[notes] if z is None else z
+        for _ in range(c.inner_steps):  # v0's inner loop on the latents
             inner = summed_squared_error(predict(z), target).mean() * scale
             (grad,) = torch.autograd.grad(inner, z, create_graph=True)
             z = z - c.inner_lr * grad
         pred = predict(z)
-        terms = {"mse": summed_squared_error(pred, target).mean() * scale}
-        terms["stft"] = (
-            multi_stft_loss(pred, target) if c.stft_weight else torch.zeros((), device=self.device)
+        sse = summed_squared_error(pred, target).mean()
+        zero = torch.zeros((), device=self.device)
+        terms = {"mse": sse * scale}
+        terms["deriv"] = (
+            summed_squared_error(pred.diff(dim=-1), target.diff(dim=-1)).mean()
+            if c.deriv_weight
+            else zero
         )
-        if c.wr:
-            terms["wr"] = sum(w.pow(2).sum() for w in self.model.inr_parameters())
-        else:
-            terms["wr"] = torch.zeros((), device=self.device)
+        terms["stft"] = multi_stft_loss(pred, target) if c.stft_weight else zero
+        terms["wr"] = sum(w.pow(2).sum() for w in self.model.inr_parameters()) if c.wr else zero
         terms["loss"] = (
-            c.mse_weight * terms["mse"] + c.stft_weight * terms["stft"] + c.wr * terms["wr"]
+            c.mse_weight * (sse * scale if c.mse_rescale else sse)
+            + c.deriv_weight * terms["deriv"]
+            + c.stft_weight * terms["stft"]
+            + c.wr * terms["wr"]
         )
         return terms
 
-    def fit(self, progress: bool = True) -> Path:
+    def train_step(self, notes: Tensor) -> dict[str, Tensor]:
+        """One update of the decoder and of the batch's latents; returns the batch's losses.
+
+        Raises:
+            TrainingDiverged: the loss is NaN or infinite (nothing was updated).
+        """
+        c = self.config
+        sgd = c.latent_update == "sgd"
+        z = self.latents.detach()[notes].clone().requires_grad_(True) if sgd else None
+        terms = self.loss(notes, z)
+        if not torch.isfinite(terms["loss"]):
+            raise TrainingDiverged(f"step {self.step + 1}: loss is {terms['loss'].item()}")
+        for optimizer in self.optimizers.values():
+            optimizer.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        if self.scheduler is not None:  # the paper steps its scheduler before the update
+            self.scheduler.step(terms["loss"].item())
+        if c.schedule == "cosine":
+            _cosine(self.optimizers, c, self.step)
+        for optimizer in self.optimizers.values():
+            optimizer.step()
+        if sgd:
+            with torch.no_grad():
+                self.latents[notes] = z - c.latent_lr * z.grad
+        self.step += 1
+        return terms
+
+    def fit(
+        self,
+        progress: bool = True,
+        budget: float | None = None,
+        every: float | None = None,
+        on_time=None,
+    ) -> Path:
         """Train to ``config.steps``, checkpointing on the way and at the end; render the notes.
+
+        Args:
+            progress: show a progress bar.
+            budget: stop early once this many seconds were spent in training steps (a
+                wall-clock race between recipes; ``self.seconds`` says how many were).
+            every, on_time: call ``on_time(self)`` every ``every`` seconds of training (and at
+                the end); the time it takes is not counted.
 
         Returns:
             The run folder.
@@ -323,29 +458,26 @@ class Trainer:
             mininterval=1.0,
         )
         start = time.perf_counter()
+        next_call = every
         with open(self.path / "loss.csv", "a", newline="") as fh:
             writer = csv.writer(fh)
-            while self.step < c.steps:
+            while self.step < c.steps and (budget is None or self.seconds < budget):
                 tick = time.perf_counter()
-                notes = torch.randperm(n, generator=self.gen)[: min(c.batch, n)].to(self.device)
-                terms = self.loss(notes)
-                if not torch.isfinite(terms["loss"]):
+                try:
+                    terms = self.train_step(self.batch_notes())
+                except TrainingDiverged as err:
                     fh.flush()
                     kept = self.path / "checkpoint.pt"
                     raise TrainingDiverged(
-                        f"step {self.step + 1}: loss is {terms['loss'].item()}; stopped. "
-                        "The last good checkpoint "
+                        f"{err}; stopped. The last good checkpoint "
                         f"is {kept}" + ("" if kept.exists() else " (none was written yet)")
-                    )
-                self.optimizer.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                self.optimizer.step()
-                self.step += 1
-                values = {k: terms[k].item() for k in ("loss", "mse", "stft", "wr")}
+                    ) from None
+                values = {k: terms[k].item() for k in LOSS_COLUMNS[1:-1]}
+                self.seconds += time.perf_counter() - tick
                 writer.writerow(
                     [
                         self.step,
-                        *(f"{values[k]:.6g}" for k in ("loss", "mse", "stft", "wr")),
+                        *(f"{values[k]:.6g}" for k in LOSS_COLUMNS[1:-1]),
                         f"{time.perf_counter() - start:.3f}",
                     ]
                 )
@@ -358,7 +490,14 @@ class Trainer:
                 if self.step % c.checkpoint_every == 0 or self.step == c.steps:
                     fh.flush()
                     self.save()
+                if on_time is not None and self.seconds >= next_call:
+                    on_time(self)
+                    next_call += every
         bar.close()
+        if self.step % c.checkpoint_every and self.step < c.steps:  # the budget ran out
+            self.save()
+        if on_time is not None:
+            on_time(self)
         self.write_audio()
         return self.path
 
@@ -372,7 +511,8 @@ class Trainer:
             "model_config": dataclasses.asdict(self.model_config),
             "model": {k: v.cpu() for k, v in self.model.state_dict().items()},
             "latents": self.latents.detach().cpu(),
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "rng": self.gen.get_state(),
         }
         buffer = io.BytesIO()
@@ -390,14 +530,70 @@ class Trainer:
             write_wav(folder / f"{name}.wav", wave.numpy(), subtype="FLOAT")
 
 
-LOSS_COLUMNS = ("step", "loss", "mse", "stft", "wr", "seconds")
+LOSS_COLUMNS = ("step", "loss", "mse", "deriv", "stft", "wr", "seconds")
+
+
+def _optimizers(model, latents, model_config, c: TrainConfig) -> dict[str, torch.optim.Optimizer]:
+    """The recipe's optimisers: v0's one Adam over everything, or the paper's two AdaBeliefs.
+
+    With ``latent_update="adam"`` the latents join the INR's optimiser at ``latent_lr``.
+    """
+    lr = c.decoder_lr(model_config.kind)
+    groups = model.parameter_groups()
+    latent = [{"params": [latents], "lr": c.latent_lr or lr, "weight_decay": 0.0}]
+    latent = latent if c.latent_update == "adam" else []
+    if c.optimizer == "adam" and c.schedule != "plateau" and not c.weight_decay:
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        return {"main": torch.optim.Adam([{"params": trainable, "lr": lr}, *latent])}
+    parts = {"main": [{"params": groups["inr"], "weight_decay": c.weight_decay}, *latent]}
+    if groups["mapping"]:
+        parts["mapping"] = [{"params": groups["mapping"], "weight_decay": 0.0}]
+    if c.optimizer == "adam":
+        return {k: torch.optim.Adam(v, lr=lr) for k, v in parts.items()}
+    from adabelief_pytorch import AdaBelief
+
+    return {
+        k: AdaBelief(v, lr=lr, eps=1e-16, betas=(0.9, 0.999), weight_decouple=False,
+                     rectify=False, print_change_log=False)
+        for k, v in parts.items()
+    }  # fmt: skip
+
+
+def _scheduler(optimizers, c: TrainConfig, notes: int):
+    """The paper's ReduceLROnPlateau on the INR's optimiser (stepped every batch), or None."""
+    if c.schedule != "plateau":
+        return None
+    per_epoch = max(1, notes // min(c.batch, notes))  # the paper's dataset_size // batch_size
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizers["main"], "min", factor=0.95, patience=c.plateau_epochs * per_epoch,
+        threshold=1e-4, threshold_mode="rel", cooldown=1,
+    )  # fmt: skip
+
+
+def _cosine(optimizers, c: TrainConfig, step: int) -> None:
+    """Set every group's rate for ``step``: linear warm-up, then cosine decay to ``lr_floor``."""
+    if step < c.warmup:
+        factor = (step + 1) / c.warmup
+    else:
+        progress = min(1.0, (step - c.warmup) / max(1, c.steps - c.warmup))
+        factor = c.lr_floor + (1 - c.lr_floor) * 0.5 * (1 + math.cos(math.pi * progress))
+    for optimizer in optimizers.values():
+        for group in optimizer.param_groups:
+            group.setdefault("base_lr", group["lr"])
+            group["lr"] = group["base_lr"] * factor
 
 
 def _truncate_csv(path: Path, step: int) -> None:
-    """Drop loss rows past ``step`` (written after the checkpoint a resume starts from)."""
-    lines = path.read_text().splitlines(keepends=True) if path.exists() else []
-    kept = [line for line in lines[1:] if int(line.split(",", 1)[0]) <= step]
-    atomic.write_text(path, ",".join(LOSS_COLUMNS) + "\n" + "".join(kept))
+    """Drop loss rows past ``step`` (written after the checkpoint a resume starts from).
+
+    Rows of a run written by cinr_lab 0.1 (no ``deriv`` column) are rewritten with ``deriv`` 0.
+    """
+    rows = list(csv.DictReader(path.open())) if path.exists() else []
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, LOSS_COLUMNS, restval="0", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(r for r in rows if int(r["step"]) <= step)
+    atomic.write_text(path, buffer.getvalue())
 
 
 def _read_run(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -405,7 +601,7 @@ def _read_run(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise RunError(f"{path}: not a run folder (no config.json)")
     try:
         config = json.loads((path / "config.json").read_text())
-        models.ModelConfig(**config["model"])
+        models.ModelConfig.from_dict(config["model"])
         TrainConfig(**config["train"])
     except (ValueError, KeyError, TypeError) as err:
         raise RunError(f"{path / 'config.json'}: malformed ({err})") from err
@@ -434,7 +630,7 @@ def load_run(path) -> Run:
     """Load a run folder's model and latents from its checkpoint (on the CPU, eval mode)."""
     path = Path(path)
     config, state = _read_run(path)
-    model_config = models.ModelConfig(**config["model"])
+    model_config = models.ModelConfig.from_dict(config["model"])
     model = models.build(model_config)
     try:
         model.load_state_dict(state["model"])
@@ -485,7 +681,8 @@ def loss_curve(path) -> dict[str, np.ndarray]:
     """A run's ``loss.csv`` as arrays: ``{"step": ..., "loss": ..., "mse": ..., ...}``."""
     with open(Path(path) / "loss.csv") as fh:
         rows = list(csv.DictReader(fh))
-    return {k: np.array([float(r[k]) for r in rows]) for k in LOSS_COLUMNS}
+    columns = [k for k in LOSS_COLUMNS if not rows or k in rows[0]]  # 0.1's lack "deriv"
+    return {k: np.array([float(r[k]) for r in rows]) for k in columns}
 
 
 def encode(

@@ -60,5 +60,5 @@ def test_findings_follow_the_numbers():
 def test_scales_train_every_architecture(name):
     scale = table.SCALES[name]
     configs = [table.train_config(scale, arch, "keyboard", 0) for arch in table.ARCHS]
-    assert [c.model for c in configs] == ["tcnn", "pcinr", "pcinr-wide", "pcinr"]
+    assert [c.model for c in configs] == ["tcnn-v0", "pcinr-v0", "pcinr-wide-v0", "pcinr-v0"]
     assert [c.wr > 0 for c in configs] == [False, False, False, True]

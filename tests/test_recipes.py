@@ -1,0 +1,119 @@
+"""Recipes: the named presets, the paper recipe's pieces, and the wall-clock race."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+import torch
+
+from cinr_lab import models, recipes, train
+
+TINY = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
+
+
+def test_recipes_are_configs_and_unknown_ones_are_named():
+    paper = train.recipe("paper", items=32)
+    assert (paper.optimizer, paper.latent_update, paper.latent_lr) == ("adabelief", "sgd", 0.3)
+    assert not paper.mse_rescale and paper.deriv_weight == 1.0 and paper.items == 32
+    with pytest.raises(ValueError, match="unknown recipe 'fast'"):
+        train.recipe("fast")
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        train.recipe("paper", optimizer="sgd")
+
+
+def test_paper_recipe_optimisers_schedule_and_latents(make_nsynth, tmp_path):
+    root = make_nsynth()
+    config = train.recipe("paper", model="pcinr", set=None, data=str(root), items=6, steps=4,
+                          batch=4, coords=100, lr=1e-3)  # fmt: skip
+    trainer = train.Trainer.create(tmp_path / "r", config, TINY)
+    assert set(trainer.optimizers) == {"main", "mapping"}
+    assert type(trainer.optimizers["main"]).__name__ == "AdaBelief"
+    assert trainer.scheduler.optimizer is trainer.optimizers["main"]
+    assert trainer.scheduler.patience == 100 * (6 // 4)
+    # epochs: two steps cover all 6 notes once (4 + 2), in a shuffled order
+    first = trainer.batch_notes()
+    trainer.step = 1
+    second = trainer.batch_notes()
+    assert sorted(first.tolist() + second.tolist()) == list(range(6))
+    orders = set()
+    for epoch in range(4):  # each epoch draws its own order
+        trainer.step = 2 * epoch
+        orders.add(tuple(trainer.batch_notes().tolist()))
+    assert len(orders) > 1
+    trainer.step = 0
+    # the latent step is plain gradient descent on the batch loss
+    notes = torch.tensor([0, 1, 2, 3])
+    before = trainer.latents.detach().clone()
+    z = before[notes].clone().requires_grad_(True)
+    state = trainer.gen.get_state()
+    trainer.loss(notes, z)["loss"].backward()
+    trainer.gen.set_state(state)  # the same coordinates again
+    trainer.train_step(notes)
+    torch.testing.assert_close(trainer.latents.detach()[notes], before[notes] - 0.3 * z.grad)
+    torch.testing.assert_close(trainer.latents.detach()[4:], before[4:])
+
+
+def test_frozen_mapping_is_never_updated(make_nsynth, tmp_path):
+    config = train.recipe("paper", model="pcinr-wide", set=None, data=str(make_nsynth()),
+                          items=4, steps=3, batch=4, coords=100, lr=1e-3)  # fmt: skip
+    wide = models.config_for("pcinr-wide", hidden=16, mapping_hidden=16)
+    trainer = train.Trainer.create(tmp_path / "r", config, wide)
+    assert set(trainer.optimizers) == {"main"}
+    before = {k: v.clone() for k, v in trainer.model.mapping.state_dict().items()}
+    layer0 = trainer.model.layers[0].linear.weight.detach().clone()
+    trainer.fit(progress=False)
+    for k, v in trainer.model.mapping.state_dict().items():
+        torch.testing.assert_close(v, before[k])
+    assert not torch.equal(trainer.model.layers[0].linear.weight.detach(), layer0)
+
+
+def test_paper_resume_continues_exactly(make_nsynth, tmp_path):
+    root = make_nsynth()
+    config = train.recipe("paper", model="pcinr", set=None, data=str(root), items=4, steps=6,
+                          batch=3, coords=100, lr=1e-3, checkpoint_every=3,
+                          plateau_epochs=1)  # fmt: skip
+    train.Trainer.create(tmp_path / "a", config, TINY).fit(progress=False)
+    short = dataclasses.replace(config, steps=3)
+    train.Trainer.create(tmp_path / "b", short, TINY).fit(progress=False)
+    train.Trainer.resume(tmp_path / "b", steps=6).fit(progress=False)
+    a, b = (train.loss_curve(tmp_path / x)["loss"] for x in "ab")
+    assert list(a) == list(b)
+
+
+def test_cosine_schedule_warms_up_and_decays(make_nsynth, tmp_path):
+    config = train.TrainConfig(model="pcinr", set=None, data=str(make_nsynth()), items=4,
+                               steps=10, batch=2, coords=100, lr=1e-3, stft_weight=0.0,
+                               schedule="cosine", warmup=2, lr_floor=0.1)  # fmt: skip
+    trainer = train.Trainer.create(tmp_path / "r", config, TINY)
+    rates = []
+    for _ in range(10):
+        trainer.train_step(trainer.batch_notes())
+        rates.append(trainer.optimizers["main"].param_groups[0]["lr"])
+    assert rates[0] == pytest.approx(0.5e-3) and rates[1] == pytest.approx(1e-3)
+    assert rates[2] == pytest.approx(1e-3)  # the decay starts after the warm-up
+    assert rates[-1] == pytest.approx(1e-4 + 0.9e-3 * 0.5 * (1 + math.cos(0.875 * math.pi)))
+    assert all(a >= b for a, b in zip(rates[1:-1], rates[2:], strict=True))
+
+
+def test_race_writes_curves_and_resumes(make_nsynth, tmp_path):
+    root = make_nsynth()
+    entries = {
+        "a": {"recipe": "v0", "lr": 1e-3, "stft_weight": 0.0, "coords": 100},
+        "b": {"recipe": "paper", "lr": 1e-3, "coords": 100},
+    }
+    kw = dict(runs=tmp_path / "runs", model="pcinr", set_name=None, items=4, batch=2,
+              every=0.5, data=str(root))  # fmt: skip
+    report = recipes.race(entries, 1.0, tmp_path / "out", "recipe_test", **kw)
+    lines = (tmp_path / "out" / "recipe_test.jsonl").read_text().splitlines()
+    records = [json.loads(x) for x in lines]
+    assert [r["label"] for r in records] == ["a", "b"]
+    for r in records:
+        assert r["final"]["seconds"] >= 1.0 and len(r["curve"]) >= 2
+        assert r["final"]["mse"] > 0 and r["silence_mse"] > 0
+    assert "| a |" in report.read_text() and "Mean per-note SNR" in report.read_text()
+    mtime = (tmp_path / "out" / "recipe_test.jsonl").stat().st_mtime_ns
+    recipes.race(entries, 1.0, tmp_path / "out", "recipe_test", **kw)  # nothing left to run
+    assert (tmp_path / "out" / "recipe_test.jsonl").stat().st_mtime_ns == mtime
