@@ -10,6 +10,9 @@ paper's table). Definitions:
   the normalised STFT (Hann window of ``s`` samples, hop ``s/4``, centred frames with reflect
   padding, each frame's DFT divided by ``√s``); the mean over bins and frames of
   ``| |X| - |Y| |``; summed over the six scales. Scales longer than the clip are left out.
+* **SNR** (ours, not the paper's): per note ``10 · log10(Σ x² / Σ (x − y)²)`` in dB, so every
+  note counts alike; the paper's summed MSE is dominated by its loudest notes. Average the
+  per-note values (in dB) for a set. ``SNR_EPS`` keeps a perfect or silent clip finite.
 * **CDPAM** (Manocha et al., 2021), a learned perceptual distance, through the ``cdpam`` package
   (``pip install .[cdpam]``): both clips resampled to 22050 Hz with soxr and scaled to the 16-bit
   range (× 32768), as CDPAM was trained. Lower is closer. Its weights are checked against a
@@ -70,6 +73,20 @@ def mse(ref: np.ndarray, est: np.ndarray) -> np.ndarray:
     """The paper's MSE: squared error summed over samples. Returns ``[notes]``."""
     ref, est = _pair(ref, est)
     return ((ref - est) ** 2).sum(axis=1)
+
+
+SNR_EPS = 1e-10
+"""Added to both energies of :func:`snr` (a perfect reconstruction scores ~100 dB, not ∞)."""
+
+
+def snr(ref: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """Signal-to-noise ratio per note in dB, ``10 log10(Σx² / Σ(x − y)²)``. Returns ``[notes]``.
+
+    0 dB is what silence scores; every 10 dB is a tenfold smaller error energy.
+    """
+    ref, est = _pair(ref, est)
+    signal = (ref**2).sum(axis=1) + SNR_EPS
+    return 10 * np.log10(signal / (((ref - est) ** 2).sum(axis=1) + SNR_EPS))
 
 
 def multi_stft_mse(ref: np.ndarray, est: np.ndarray) -> np.ndarray:
@@ -191,13 +208,13 @@ def evaluate(
     progress: bool = True,
     cdpam_items: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """All metrics per note: ``{"mse": ..., "multi_stft": ..., "cdpam": ...}``.
+    """All metrics per note: ``{"mse": ..., "snr": ..., "multi_stft": ..., "cdpam": ...}``.
 
     ``with_cdpam=None`` computes CDPAM when the package is installed and leaves it out otherwise;
     ``cdpam_items=n`` computes it on the first ``n`` notes only (it is the slow one).
     """
     ref, est = np.atleast_2d(ref), np.atleast_2d(est)
-    out = {"mse": mse(ref, est), "multi_stft": multi_stft_mse(ref, est)}
+    out = {"mse": mse(ref, est), "snr": snr(ref, est), "multi_stft": multi_stft_mse(ref, est)}
     if with_cdpam or (with_cdpam is None and cdpam_available()):
         n = cdpam_items or len(ref)
         out["cdpam"] = cdpam(ref[:n], est[:n], rate=rate, progress=progress)

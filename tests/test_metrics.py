@@ -136,3 +136,16 @@ def test_metrics_command(clips, tmp_path, capsys):
     write_wav(tmp_path / "est" / "note2.wav", est[2][:8000])
     assert main(["metrics", str(tmp_path / "ref"), str(tmp_path / "est")]) == 2
     assert "note2.wav: 8000 samples, reference 16000" in capsys.readouterr().err
+
+
+def test_snr_per_note_in_db():
+    t = np.arange(16000) / 16000
+    loud = np.sin(2 * np.pi * 440 * t)
+    quiet = 0.01 * loud
+    ref = np.stack([loud, quiet])
+    est = ref + 0.001 * np.stack([loud, loud])  # the same error on both notes
+    values = metrics.snr(ref, est)
+    np.testing.assert_allclose(values, [60.0, 20.0], atol=1e-6)  # 20·log10(1/0.001), (0.01/0.001)
+    assert metrics.snr(ref, np.zeros_like(ref)) == pytest.approx([0.0, 0.0], abs=1e-6)
+    assert metrics.snr(loud, loud)[0] > 90  # perfect: large but finite
+    assert "snr" in metrics.evaluate(ref, est, with_cdpam=False)
