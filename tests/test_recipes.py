@@ -117,3 +117,20 @@ def test_race_writes_curves_and_resumes(make_nsynth, tmp_path):
     mtime = (tmp_path / "out" / "recipe_test.jsonl").stat().st_mtime_ns
     recipes.race(entries, 1.0, tmp_path / "out", "recipe_test", **kw)  # nothing left to run
     assert (tmp_path / "out" / "recipe_test.jsonl").stat().st_mtime_ns == mtime
+
+
+def test_energy_note_weights_count_every_note_alike(make_nsynth, tmp_path):
+    config = train.TrainConfig(model="pcinr", set=None, data=str(make_nsynth()), items=4,
+                               steps=1, batch=4, coords=100, stft_weight=0.0,
+                               note_weights="energy")  # fmt: skip
+    trainer = train.Trainer.create(tmp_path / "r", config, TINY)
+    energy = trainer.audio.pow(2).mean(dim=1)
+    torch.testing.assert_close(trainer.note_weight * energy, energy.mean().expand(4))
+    notes = torch.arange(4)
+    state = trainer.gen.get_state()
+    weighted = trainer.loss(notes)
+    trainer.gen.set_state(state)
+    trainer.note_weight = torch.ones(4)
+    plain = trainer.loss(notes)
+    torch.testing.assert_close(weighted["mse"], plain["mse"])  # the log stays the plain MSE
+    assert not torch.allclose(weighted["loss"], plain["loss"])
