@@ -201,6 +201,23 @@ def aggregate(records: list[dict], sets) -> dict[str, dict[str, tuple[float, flo
     return table
 
 
+def relative_to_silence(table) -> dict[str, dict[str, float]]:
+    """Each row's mean divided by the silence row's mean, per column of the paper's metrics.
+
+    The paper's absolute multi-STFT numbers cannot be matched (see notebook 03), and our sets are
+    not its recordings; ratios to silence compare the two tables on one footing.
+
+    Returns:
+        ``{arch: {"metric set": ratio}}`` for every row but silence.
+    """
+    silence = table.get("Silence", {})
+    return {
+        arch: {c: v[0] / silence[c][0] for c, v in cells.items() if silence.get(c, (0,))[0]}
+        for arch, cells in table.items()
+        if arch != "Silence"
+    }
+
+
 def findings(table) -> list[tuple[str, bool | None]]:
     """The paper's findings, each with whether this table reproduces it (None: not measurable)."""
 

@@ -15,7 +15,7 @@ TINY = table.Scale(items=2, steps=2, batch=2, coords=200, pcinr_lr=3e-5, tcnn_lr
 def test_build_writes_both_tables_and_resumes(embedded_home, tmp_path, monkeypatch):
     out = table.build(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs")
     rows = list(csv.DictReader(open(out / "table1.csv")))
-    measured = {"mse", "multi_stft"} | ({"cdpam"} if metrics.cdpam_available() else set())
+    measured = {"mse", "snr", "multi_stft"} | ({"cdpam"} if metrics.cdpam_available() else set())
     assert {(r["arch"], r["metric"]) for r in rows} == {
         (a, m) for a in (*table.ARCHS, *table.BASELINES) for m in measured
     }
@@ -23,6 +23,9 @@ def test_build_writes_both_tables_and_resumes(embedded_home, tmp_path, monkeypat
     assert float(silence["std"]) == 0 and silence["paper_mean"] == "78.74"
     text = (out / "table1.md").read_text()
     assert "| PCINR WR |" in text and "## The paper (Table 1)" in text
+    assert "SNR dB Keyboard" in text  # ours, beside the paper's metrics
+    snr = next(r for r in rows if r["arch"] == "Silence" and r["metric"] == "snr")
+    assert float(snr["mean"]) == pytest.approx(0.0, abs=1e-6)
     assert "PCINRs beat TCNNs on MSE on both sets: not measured" in text  # one set only
 
     def no_training(*args, **kwargs):
@@ -62,3 +65,15 @@ def test_scales_train_every_architecture(name):
     configs = [table.train_config(scale, arch, "keyboard", 0) for arch in table.ARCHS]
     assert [c.model for c in configs] == ["tcnn-v0", "pcinr-v0", "pcinr-wide-v0", "pcinr-v0"]
     assert [c.wr > 0 for c in configs] == [False, False, False, True]
+
+
+def test_ratios_to_silence():
+    cells = {
+        "PCINR": {"mse keyboard": (2.0, 0.1), "cdpam keyboard": (0.5, 0.0)},
+        "Silence": {"mse keyboard": (8.0, 0.0), "cdpam keyboard": (2.0, 0.0)},
+    }
+    assert table.relative_to_silence(cells) == {
+        "PCINR": {"mse keyboard": 0.25, "cdpam keyboard": 0.25}
+    }
+    paper = table.relative_to_silence(table.PAPER)
+    assert paper["PCINR"]["mse diverse"] == pytest.approx(1.32 / 46.19)
