@@ -47,7 +47,7 @@ from cinr_lab.audio import play
 print(table.SCALES[SCALE])
 archs = {"pcinr": "PCINR", "tcnn": "TCNN"}
 configs = {name: table.train_config(table.SCALES[SCALE], arch, SET, seed=0) for name, arch in archs.items()}
-print(models.parameter_table(list(configs)))
+print(models.parameter_table([c.model for c in configs.values()]))  # the -v0 presets
 
 # %% [markdown]
 # ## Train
