@@ -27,7 +27,7 @@ from cinr_lab.audio import NSYNTH_RATE
 
 # --------------------------------------------------------------------------- the ω_hidden sweep
 
-OMEGA_SWEEP = (30.0, 80.0, 150.0, 245.0, 400.0, 600.0)
+OMEGA_SWEEP = (30.0, 80.0, 245.0, 600.0)
 """``ω_hidden`` values of notebook 05's sweep; 245 is the paper's (and the table's PCINR run)."""
 
 SWEEP_SET = "keyboard"
@@ -58,7 +58,7 @@ def sweep_run(
     """
     tc = table.train_config(table.SCALES[scale], "PCINR", SWEEP_SET, seed)
     tc = dataclasses.replace(tc, data=data)
-    mc = models.config_for(table.ARCHS["PCINR"][0], omega_hidden=float(omega_hidden))
+    mc = models.config_for(table.ARCHS["PCINR"].model, omega_hidden=float(omega_hidden))
     return train.fit_or_load(sweep_path(runs, scale, omega_hidden, seed), tc, mc, progress)
 
 

@@ -242,16 +242,39 @@ def _export_model(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from cinr_lab import analysis, table
+    from cinr_lab import analysis, pretrained, table
 
+    paths = []
     for seed in range(args.seeds):
         for set_name in nsynth.SETS:
             for arch in table.ARCHS:
-                run = table.fit(args.scale, set_name, arch, seed, args.runs, args.data)
-                print(f"{run.path}: step {run.step}", flush=True)
+                paths.append(
+                    (
+                        table.run_path(args.runs, args.scale, set_name, arch, seed),
+                        lambda s=set_name, a=arch, k=seed: table.fit(
+                            args.scale, s, a, k, args.runs, args.data
+                        ),
+                    )
+                )
     for omega in analysis.OMEGA_SWEEP:
-        run = analysis.sweep_run(args.scale, omega, args.runs, data=args.data)
+        paths.append(
+            (
+                analysis.sweep_path(args.runs, args.scale, omega),
+                lambda o=omega: analysis.sweep_run(args.scale, o, args.runs, data=args.data),
+            )
+        )
+    seen = set()
+    for path, fit in paths:
+        if path in seen:  # the sweep's ω_hidden = 245 point is the table's PCINR run
+            continue
+        seen.add(path)
+        if not args.retrain and args.data is None and pretrained.restore(path, args.runs):
+            print(f"{path}: copied from {pretrained.study_copy(path, args.runs)}", flush=True)
+        run = fit()
         print(f"{run.path}: step {run.step}", flush=True)
+        if args.ship:
+            out = pretrained.export(run.path, pretrained.study_copy(run.path, args.runs), True)
+            print(f"{run.path}: exported to {out}", flush=True)
     return 0
 
 
@@ -374,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     tb = commands.add_parser(
         "table", help="the paper's Table 1 over seeds, with its numbers beside"
     )
-    tb.add_argument("--scale", choices=("ci", "paper"), default="ci")
+    tb.add_argument("--scale", choices=("cpu", "paper"), default="cpu")
     tb.add_argument("--sets", default="diverse,keyboard", help="comma-separated paper sets")
     tb.add_argument("--seeds", type=int, default=3)
     tb.add_argument("--data", type=str, help=root_help)
@@ -390,11 +413,19 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--overwrite", action="store_true", help="replace an existing model")
     em.set_defaults(func=_export_model)
 
-    ru = commands.add_parser("runs", help="train (or load) the runs notebooks 02, 04 and 05 share")
-    ru.add_argument("--scale", choices=("ci", "paper"), default="ci")
+    ru = commands.add_parser("runs", help="copy (or train) the runs notebooks 02, 04 and 05 share")
+    ru.add_argument("--scale", choices=("cpu", "paper"), default="cpu")
     ru.add_argument("--seeds", type=int, default=1, help="Table 1 seeds to train (default 1)")
     ru.add_argument("--data", type=str, help=root_help)
     ru.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
+    ru.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train missing runs even where models/study/ ships a copy (about an hour at cpu)",
+    )
+    ru.add_argument(
+        "--ship", action="store_true", help="export every run to models/study/ (maintainers)"
+    )
     ru.set_defaults(func=_runs)
 
     rc = commands.add_parser("recipes", help="race training recipes on the wall clock")

@@ -55,6 +55,39 @@ def export(run: str | os.PathLike, out: str | os.PathLike, overwrite: bool = Fal
     return out
 
 
+STUDY = "study"
+"""Subfolder of ``models/`` holding the study's seed-0 runs, exported (``models/study/<scale>/...``
+mirrors ``runs/<scale>/...``), so ``make runs`` copies them instead of training for an hour."""
+
+
+def study_copy(path: str | os.PathLike, runs: str | os.PathLike) -> Path:
+    """Where the shipped copy of the run folder ``path`` (inside ``runs``) lives."""
+    return models_dir() / STUDY / Path(path).resolve().relative_to(Path(runs).resolve())
+
+
+def restore(path: str | os.PathLike, runs: str | os.PathLike) -> bool:
+    """Copy the shipped copy of the run ``path`` into place when ``path`` holds no run yet.
+
+    Returns:
+        True when a copy was made; False when ``path`` already holds a run or nothing is shipped
+        for it (then :func:`cinr_lab.train.fit_or_load` trains it).
+    """
+    path = Path(path)
+    source = study_copy(path, runs)
+    if (path / "config.json").exists() or not (source / "config.json").exists():
+        return False
+    train.load_run(source)  # a damaged shipped copy is an error here, not a silent retrain
+    staging = path.with_name(path.name + ".restoring")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source, staging)
+    if path.exists():  # an empty or config-less leftover; nothing of a run to lose
+        if any(path.iterdir()):
+            raise train.RunError(f"{path}: exists without config.json; move it away first")
+        path.rmdir()
+    staging.rename(path)
+    return True
+
+
 def load(name: str) -> train.Run:
     """A shipped model by name (see :data:`SHIPPED`), on the CPU in eval mode."""
     path = models_dir() / name

@@ -125,8 +125,8 @@ def test_superres_renders_every_rate_and_resampling_adds_nothing_above_nyquist()
 
 
 def test_sweep_shares_the_tables_pcinr_run(tmp_path):
-    assert analysis.sweep_path(tmp_path, "ci", 245.0) == table.run_path(
-        tmp_path, "ci", "keyboard", "PCINR", 0
+    assert analysis.sweep_path(tmp_path, "cpu", 245.0) == table.run_path(
+        tmp_path, "cpu", "keyboard", "PCINR", 0
     )
-    assert analysis.sweep_path(tmp_path, "ci", 30.0).name == "PCINR-omega30-seed0"
+    assert analysis.sweep_path(tmp_path, "cpu", 30.0).name == "PCINR-omega30-seed0"
     assert 245.0 in analysis.OMEGA_SWEEP and len(analysis.OMEGA_SWEEP) >= 4

@@ -8,8 +8,7 @@ import pytest
 
 from cinr_lab import metrics, table, train
 
-TINY = table.Scale(items=2, steps=2, batch=2, coords=200, pcinr_lr=3e-5, tcnn_lr=1e-4,
-                   latent_lr=1e-3, cdpam_items=1)  # fmt: skip
+TINY = table.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
 
 
 def test_build_writes_both_tables_and_resumes(embedded_home, tmp_path, monkeypatch):
@@ -55,16 +54,42 @@ def test_findings_follow_the_numbers():
         paper_like["on the keyboard set the plain PCINR loses to the TCNN on Multi-STFT MSE"]
         is None
     )
+    assert (
+        paper_like["recipe 'ours' beats the paper's recipe on MSE at equal wall time on both sets"]
+        is None
+    )
+    with_ours = cells(1.0, 4.0, 0.5, 0.4, 0.3, 0.7)
+    with_ours["PCINR (ours)"] = {"mse diverse": (0.5, 0), "mse keyboard": (1.5, 0)}
+    mixed = dict(table.findings(with_ours))
+    assert (
+        mixed["recipe 'ours' beats the paper's recipe on MSE at equal wall time on both sets"]
+        is False
+    )
+    with_ours["PCINR (ours)"]["mse keyboard"] = (0.9, 0)
+    assert dict(table.findings(with_ours))[
+        "recipe 'ours' beats the paper's recipe on MSE at equal wall time on both sets"
+    ]
     opposite = dict(table.findings(cells(5.0, 4.0, 0.3, 0.4, 0.5, 0.7)))
     assert not any(v for v in opposite.values() if v is not None)
 
 
-@pytest.mark.parametrize("name", ["ci", "paper"])
-def test_scales_train_every_architecture(name):
+@pytest.mark.parametrize("name", ["cpu", "paper"])
+def test_scales_train_every_row_as_its_recipe_says(name):
     scale = table.SCALES[name]
     configs = [table.train_config(scale, arch, "keyboard", 0) for arch in table.ARCHS]
-    assert [c.model for c in configs] == ["tcnn-v0", "pcinr-v0", "pcinr-wide-v0", "pcinr-v0"]
-    assert [c.wr > 0 for c in configs] == [False, False, False, True]
+    assert [c.model for c in configs] == ["tcnn", "pcinr", "pcinr-wide", "pcinr", "pcinr"]
+    assert [c.weight_decay > 0 for c in configs] == [False, False, False, True, False]
+    paper, ours = configs[1], configs[4]
+    assert paper.optimizer == ours.optimizer == "adabelief" and paper.latent_update == "sgd"
+    assert paper.lr is None and ours.lr == train.RECIPES["ours"].lr  # None: the paper's 1e-5
+    # "ours" gets the wall time of the paper's row: half the coordinates, twice the steps
+    assert (ours.steps, ours.coords) == (2 * paper.steps, paper.coords // 2)
+    assert {c.items for c in configs} == {scale.items}
+
+
+def test_run_folders_are_plain_names(tmp_path):
+    assert table.run_path(tmp_path, "cpu", "keyboard", "PCINR (ours)", 1).name == "PCINR-ours-seed1"
+    assert table.run_path(tmp_path, "cpu", "keyboard", "PCINR Wide", 0).name == "PCINR-Wide-seed0"
 
 
 def test_ratios_to_silence():
