@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -21,16 +23,20 @@
 # * **PCINR**, a periodic conditional INR: a mapping network turns `z` into FiLM frequencies `γ`
 #   and phases `β`, and a SIREN maps each time coordinate `t ∈ [-1, 1)` to an amplitude, its sine
 #   layers computing `sin((ω + γ)·(W x + b) + β)`. It can be queried at any `t`.
-# * **TCNN**, WaveGAN's generator: a dense layer and five transposed convolutions turn `z` into the
-#   whole 16,384-sample waveform at once (cropped to the clip). It only knows its own grid.
+# * **TCNN**, WaveGAN's generator as the paper's code builds it: a dense layer, then five stages
+#   of nearest-neighbour ×4 upsampling and a 25-tap convolution, then a 512-tap post-filter, turn
+#   `z` into the whole 16,384-sample waveform at once (cropped to the clip). It only knows its
+#   own grid.
 #
-# The sine scales are the paper's code's values for NSynth, `ω_first = 1760` (the first layer's
-# frequencies span 0–560 Hz over the one-second clip) and `ω_hidden = 245`. With `ω_hidden = 245`
-# each hidden weight's gradient is scaled by ω, which is why the paper trains the PCINR with a
-# small learning rate (1e-5); this notebook's CPU scale uses 3e-5 to learn within its budget.
+# Both are the paper code's models (weight-normalised sine layers, its initialisations; see the
+# README's "Faithful to the paper's code") trained with its recipe (`recipe="paper"`: AdaBelief,
+# lr 1e-5 for the PCINR and 1e-4 for the TCNN, latents moved by plain gradient steps of 0.3, the
+# squared error summed over 2000 evenly spaced coordinates per note plus a first-difference
+# term). The sine scales are its values for NSynth, `ω_first = 1760` (the first layer's
+# frequencies span 0–560 Hz over the one-second clip) and `ω_hidden = 245`.
 
 # %% tags=["parameters"]
-SCALE = "ci"  # "ci": 8 notes, 450 steps, ~2.5 min on 2 CPU cores; "paper": 1024 notes (GPU)
+SCALE = "cpu"  # "cpu": 32 notes, 200 steps, ~3 min on 2 CPU cores; "paper": 1024 notes (GPU)
 SET = "keyboard"
 
 # %%
@@ -42,12 +48,12 @@ from cinr_lab import analysis, metrics, models, nsynth, plots, table, train
 from cinr_lab.audio import play
 
 # The scales live in cinr_lab.table (notebook 03 builds Table 1 from the same runs):
-# "ci": 8 notes spread over the set, 450 steps, the PCINR sees 1000 of each note's 16000 samples
-# per step; "paper": 1024 notes, 8000 coordinates per note, lr 1e-5 (PCINR) and 1e-4 (TCNN).
+# "cpu": 32 notes spread over the set, 200 steps of 8 notes (50 epochs), the PCINR sees 2000 of
+# each note's 16000 samples per step; "paper": 1024 notes, batches of 16, 8000 coordinates.
 print(table.SCALES[SCALE])
-archs = {"pcinr": "PCINR", "tcnn": "TCNN"}
+archs = {"pcinr": "PCINR", "tcnn": "TCNN", "pcinr (ours)": "PCINR (ours)"}
 configs = {name: table.train_config(table.SCALES[SCALE], arch, SET, seed=0) for name, arch in archs.items()}
-print(models.parameter_table([c.model for c in configs.values()]))  # the -v0 presets
+print(models.parameter_table(list(dict.fromkeys(c.model for c in configs.values()))))
 
 # %% [markdown]
 # ## Train
@@ -64,7 +70,8 @@ runs = {
 clips = nsynth.load(subset=SET, items=table.SCALES[SCALE].items)
 assert all(run.notes == clips.names for run in runs.values())
 truth = clips.audio
-recon = {name: run.render().numpy() for name, run in runs.items()}# The paper's MSE on the full grid: squared error summed over samples, mean over notes.
+recon = {name: run.render().numpy() for name, run in runs.items()}
+# The paper's MSE on the full grid: squared error summed over samples, mean over notes.
 silence = float(metrics.mse(truth, metrics.silence(truth)).mean())
 final = {name: float(metrics.mse(truth, recon[name]).mean()) for name in runs}
 curves = {name: train.loss_curve(run.path) for name, run in runs.items()}
@@ -82,28 +89,42 @@ plots.save(fig, f"../figures/02_loss_curves_{SET}.png")
 plt.show()
 
 # %% [markdown]
-# What the curves say at this scale, checked on the full 16,000-sample grid after training. The
-# asserts are the check; the printed ratios depend on the last bits of a CPU's float arithmetic
-# (training amplifies them), so nbval does not compare this cell's text — only that it passes.
+# A third run rides along: the same PCINR trained with **our recipe** (`recipe="ours"`: the paper's
+# with lr 3e-5 and 1000 coordinates per note, so twice the steps in the same wall time; chosen by
+# `cinr-lab recipes sweep`, see the README).
+#
+# What the curves say at this scale, checked on the full 16,000-sample grid after training: the
+# full-clip MSE (mean over notes) and the mean per-note SNR (ours, not the paper's: 0 dB is
+# silence, and quiet notes count as much as loud ones). The asserts are the check; the printed
+# numbers depend on the last bits of a CPU's float arithmetic (training amplifies them), so nbval
+# does not compare this cell's text — only that it passes.
 
 # %% tags=["nbval-ignore-output"]
-first = {name: curve["mse"][0] for name, curve in curves.items()}
-assert all(final[n] < first[n] / 10 for n in runs), "both fell by an order of magnitude from step 1"
-assert final["pcinr"] < final["tcnn"], "the PCINR wins on MSE, as in the paper"
-assert final["pcinr"] < silence / 3 and final["tcnn"] < silence
+snr = {name: float(metrics.snr(truth, recon[name]).mean()) for name in runs}
 for name in runs:
-    print(f"{name}: final MSE is {silence / final[name]:.0f}x below silence")
+    print(f"{name:>12}: MSE {final[name]:6.2f} ({silence / final[name]:.1f}x below silence's {silence:.2f}), "
+          f"mean SNR {snr[name]:+.1f} dB, {train.load_run(runs[name].path).step} steps")
+assert abs(final["tcnn"] / silence - 1) < 0.05, "the TCNN ends on the silence plateau"
+assert final["pcinr"] < silence / 2 and final["pcinr"] < final["tcnn"] / 2, "the PCINR leaves it"
+assert final["pcinr (ours)"] < final["pcinr"] / 1.4, "ours fits further in the same wall time"
+assert snr["pcinr (ours)"] > snr["pcinr"] > snr["tcnn"]
 
 # %% [markdown]
-# Both losses fall by more than an order of magnitude from their first step (where a random
-# decoder is louder than the notes), and the PCINR ends well below the TCNN in MSE — the paper's
-# first finding, reproduced on this small set. Both first learn to be quiet (the plateau at the
-# silence line); the PCINR then breaks away after ~150 steps, while the TCNN, at this budget,
-# reproduces the loudest notes and leaves the quiet ones nearly silent.
+# After 200 steps (50 passes over the 32 notes) this is early training, not a fit:
+#
+# * The **TCNN** falls from its random start (louder than the notes) onto the silence line and stays
+#   there: at the paper's rate and recipe it has not begun to reproduce any note. (cinr_lab 0.1's
+#   TCNN, with transposed convolutions and Adam, left silence on 8 notes; the paper's trains for
+#   thousands of epochs.)
+# * The **PCINR** drops below the silence line within its first hundred steps and ends at about
+#   2.4× below silence's MSE — "PCINRs learn faster", reproduced in the only sense this budget allows: it has started
+#   and the TCNN has not. Its mean SNR is still low: it has the loudest notes roughly and the quiet
+#   ones hardly at all.
+# * **Ours** gets about twice as far in MSE in the same wall time.
 #
 # ## Listen and look
 # Three of the notes: a 20 ms window of the waveform (truth in black) and the spectrograms of the
-# truth and of both reconstructions.
+# truth and of the reconstructions.
 
 # %%
 rows = [0, len(truth) // 2, len(truth) - 1]
@@ -112,10 +133,12 @@ plots.save(fig, f"../figures/02_reconstructions_{SET}.png")
 plt.show()
 
 # %% [markdown]
-# The PCINR's spectrograms show what the paper reports on the uniform keyboard set: a broadband
-# noise floor that the notes do not have, strongest where the truth is empty (high frequencies,
-# and between harmonics). The share of each clip's energy above 4 kHz says the same (values vary
-# with the CPU's arithmetic; the assert is the check):
+# Where the paper reports a broadband noise floor on the uniform keyboard set (and cinr_lab 0.1's
+# under-fit PCINR had one: a median 12.7 % of each clip's energy above 4 kHz), the paper's PCINR at
+# this budget **muffles**: it puts less of each clip's energy above 4 kHz than the notes hold. The
+# hiss is not there to hear yet (notebook 04 measures it on both sets and every model). The share
+# of each clip's energy above 4 kHz (values vary with the CPU's arithmetic; the assert is the
+# check):
 
 # %% tags=["nbval-ignore-output"]
 def share_above_4k(waves):
@@ -123,15 +146,16 @@ def share_above_4k(waves):
 
 
 hf = {"truth": share_above_4k(truth), **{n: share_above_4k(r) for n, r in recon.items()}}
-assert hf["pcinr"] > 30 * hf["truth"], "the PCINR adds energy above 4 kHz"
+assert hf["pcinr"] < hf["truth"], "the paper's PCINR adds no hiss at this budget: it muffles"
 print("median share of energy above 4 kHz:", ", ".join(f"{k} {v:.2%}" for k, v in hf.items()))
 
 # %% [markdown]
-# Listen: truth, then PCINR, then TCNN, for each of the three notes. (The reconstructions depend
+# Listen: truth, then the PCINR, the TCNN and the PCINR trained with ours, for each of the three
+# notes. (The reconstructions depend
 # on the last bits of the CPU's arithmetic, so nbval does not compare these players' bytes.)
 
 # %% tags=["nbval-ignore-output"]
 for i in rows:
-    print(clips.names[i], "— truth, PCINR, TCNN")
-    for wave in (truth[i], recon["pcinr"][i], recon["tcnn"][i]):
+    print(clips.names[i], "— truth,", ", ".join(runs))
+    for wave in (truth[i], *(recon[name][i] for name in runs)):
         display(play(wave))

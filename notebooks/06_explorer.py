@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -136,7 +138,7 @@ print(f"the note itself: strongest partial {strongest(truth[a])} Hz")
 #   `sin(ω_first·(w t + b))`; doubling `ω_first` doubles every frequency it feeds in, and the
 #   note's partials follow: the strongest one moves exactly an octave up (and down at × 0.5).
 #   The rest of the network never saw those inputs, so a broadband noise floor comes with it
-#   (at × 2, about twenty times the energy above 4 kHz).
+#   (at × 2, more than five times the energy above 4 kHz).
 # * **`ω_hidden` is not a control but a setting the weights were trained for.** At × 0.5 the
 #   hidden sines no longer produce the note at all: the output collapses to a constant offset
 #   (nearly all of its energy below 20 Hz) — the muffle taken to its end. At × 2 the partials
