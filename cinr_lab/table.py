@@ -115,8 +115,9 @@ def train_config(scale: Scale, arch: str, set_name: str, seed: int) -> train.Tra
         steps=round(scale.steps * row.steps_factor), weight_decay=row.weight_decay,
         checkpoint_every=100,
     )  # fmt: skip
-    if scale.coords is not None:
-        fields["coords"] = scale.coords // round(row.steps_factor)
+    if scale.coords is not None:  # the scale's count for the paper's recipe; others keep its ratio
+        ratio = train.RECIPES[row.recipe].coords / train.RECIPES["paper"].coords
+        fields["coords"] = round(scale.coords * ratio)
     return train.recipe(row.recipe, **fields)
 
 
