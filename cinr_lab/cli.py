@@ -9,7 +9,7 @@
 ``cinr-lab table``        the paper's Table 1: train, evaluate, write results/table1.{md,csv}
 ``cinr-lab runs``         train (or load) the runs the analysis notebooks share
 ``cinr-lab export-model`` a finished run's weights and latents as a shipped model folder
-``cinr-lab recipes``      race training recipes on the wall clock (sweep, race)
+``cinr-lab recipes``      race training recipes on the wall clock (sweep, race, stability)
 ``cinr-lab bench``        speed figures for this machine
 
 Errors in the input (a missing folder, a malformed file, an impossible selection) end the command
@@ -281,6 +281,14 @@ def _runs(args: argparse.Namespace) -> int:
 def _recipes(args: argparse.Namespace) -> int:
     from cinr_lab import recipes
 
+    if args.recipes_command == "stability":
+        report = recipes.stability(
+            args.out, steps=args.steps, every=args.every, recipe_name=args.recipe,
+            runs=args.runs, items=args.items, set_name=args.set,
+            data=str(args.data) if args.data else None,
+        )  # fmt: skip
+        print(report.read_text())
+        return 0
     if args.recipes_command == "sweep":
         entries, seconds = recipes.SWEEP, args.seconds or 240.0
     else:
@@ -443,6 +451,20 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--runs", type=Path, default=Path("runs/recipes"), help="run folders")
         sub.add_argument("--out", type=Path, default=Path("results"), help="results folder")
         sub.set_defaults(func=_recipes)
+    sub = rc_commands.add_parser(
+        "stability", help="recipe 'ours' for 5,000 steps: does it stay off the silence plateau?"
+    )
+    sub.add_argument("--steps", type=int, default=5000, help="training steps (default 5000)")
+    sub.add_argument(
+        "--every", type=float, default=300.0, help="training seconds between measurements"
+    )
+    sub.add_argument("--recipe", choices=list(train.RECIPES), default="ours")
+    sub.add_argument("--items", type=int, default=64, help="notes (default 64)")
+    sub.add_argument("--set", choices=nsynth.SETS, default="keyboard")
+    sub.add_argument("--data", type=Path, help=root_help)
+    sub.add_argument("--runs", type=Path, default=Path("runs/recipes"), help="run folders")
+    sub.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    sub.set_defaults(func=_recipes)
 
     bench = commands.add_parser("bench", help="speed figures for this machine")
     bench.add_argument("root", nargs="?", type=Path, help=root_help)

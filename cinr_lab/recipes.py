@@ -12,6 +12,9 @@ an interrupted race resumes with the entries still missing.
   notes → ``results/recipe_race.{jsonl,md}``. Targets (issue 10): the paper recipe leaves the
   silence plateau; ours reaches a mean per-note SNR of 20 dB; ours' MSE at equal wall time is at
   most half the paper's.
+* ``cinr-lab recipes stability``: ``"ours"`` for 5,000 steps on the same 64 notes, checking that it
+  never falls back to the silence plateau once it has left it (issue 10's target for ``"ours"``)
+  → ``results/recipe_stability.{jsonl,md}``.
 """
 
 from __future__ import annotations
@@ -156,4 +159,152 @@ def markdown(records: list[dict], seconds: float, common: dict) -> str:
         ]
         points = ", ".join(f"{p['seconds']:.0f} s: {p['snr_db']:.1f}" for p in curve)
         lines.append(f"- {r['label']}: {points}")
+    return "\n".join(lines) + "\n"
+
+
+PLATEAU = 0.9
+"""A reconstruction is on the silence plateau while its summed MSE is at least this fraction of
+silence's (mean per-note SNR below about 0.5 dB): the MSE-optimal output of notes the decoder
+cannot tell apart is their mean, and the mean of many notes is close to silence."""
+
+ROLLING_STEPS = 100
+"""Steps in the rolling mean of the per-step MSE estimate that :func:`stability` also checks."""
+
+
+def stability(
+    out: str | Path,
+    steps: int = 5000,
+    every: float = 300.0,
+    recipe_name: str = "ours",
+    runs: str | Path = "runs/recipes",
+    model: str = "pcinr",
+    set_name: str = "keyboard",
+    items: int = 64,
+    batch: int = 16,
+    seed: int = 0,
+    data: str | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train ``recipe_name`` for ``steps`` steps; check it never returns to the silence plateau.
+
+    Every note is measured every ``every`` seconds of training (kept in the run folder's
+    ``curve.jsonl``, so an interrupted check resumes from its last checkpoint with its curve), and
+    the per-step MSE estimate of ``loss.csv`` is checked as a :data:`ROLLING_STEPS`-step rolling
+    mean between measurements. The verdict: the step where the run first left the plateau
+    (measured MSE below :data:`PLATEAU` × silence's), and the worst rolling mean after it.
+
+    Returns:
+        The Markdown report's path, ``out/recipe_stability.md`` (the record is in ``.jsonl``).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    common = dict(model=model, set=set_name, items=items, batch=batch, seed=seed, data=data)
+    config = train.recipe(recipe_name, steps=steps, checkpoint_every=250, **common)
+    path = Path(runs) / "recipe_stability" / recipe_name
+    curve_path = path / "curve.jsonl"
+    if (path / "checkpoint.pt").exists():
+        trainer = train.Trainer.resume(path)
+        if trainer.config != config:
+            raise train.RunError(f"{path}: holds a run with other settings; delete it")
+        # Measurements taken after the checkpoint are repeated by the resumed run.
+        curve = [json.loads(x) for x in curve_path.read_text().splitlines()]
+        curve = [p for p in curve if p["step"] <= trainer.step]
+        _truncate_loss_log(path / "loss.csv", trainer.step)
+    else:
+        if path.exists():
+            shutil.rmtree(path)  # never reached its first checkpoint
+        trainer = train.Trainer.create(path, config)
+        curve = []
+    truth = trainer.audio.cpu().numpy()
+    silence = float(metrics.mse(truth, np.zeros_like(truth)).mean())
+
+    def measure(t: train.Trainer) -> None:
+        _measure(t, truth, curve)
+        atomic.write_text(curve_path, "".join(json.dumps(p) + "\n" for p in curve))
+
+    if not curve:
+        measure(trainer)  # the starting point
+    if trainer.step < steps:
+        trainer.fit(progress=progress, every=every, on_time=measure)
+    logged = np.loadtxt(path / "loss.csv", delimiter=",", skiprows=1, usecols=2, ndmin=1)
+    record = {
+        "recipe": recipe_name, "config": dataclasses.asdict(config), "curve": curve,
+        "silence_mse": silence, "machine": bench.machine(),
+        **verdict(curve, logged, silence),
+    }  # fmt: skip
+    atomic.write_text(out / "recipe_stability.jsonl", json.dumps(record) + "\n")
+    report = out / "recipe_stability.md"
+    atomic.write_text(report, stability_markdown(record))
+    return report
+
+
+def _truncate_loss_log(path: Path, step: int) -> None:
+    """Drop the rows of ``loss.csv`` after ``step`` (a resumed run writes them again)."""
+    header, *rows = path.read_text().splitlines(keepends=True)
+    kept = [r for r in rows if int(r.split(",", 1)[0]) <= step]
+    atomic.write_text(path, header + "".join(kept))
+
+
+def verdict(curve: list[dict], logged: np.ndarray, silence: float) -> dict:
+    """Where a run left the silence plateau, and whether it ever came back.
+
+    Args:
+        curve: measurements of every note (``step``, ``mse``, ``snr_db``), in step order.
+        logged: the per-step whole-clip MSE estimate (``loss.csv``), step 1 first.
+        silence: the summed MSE of predicting silence for every note.
+    """
+    threshold = PLATEAU * silence
+    left = next((p["step"] for p in curve if p["mse"] < threshold), None)
+    result = {"plateau_mse": threshold, "left_plateau_step": left, "relapsed": None}
+    if left is None:
+        return result
+    after = [p for p in curve if p["step"] >= left]
+    worst_point = max(after, key=lambda p: p["mse"])
+    window = min(ROLLING_STEPS, len(logged))
+    rolling = np.convolve(logged, np.ones(window) / window, mode="valid")  # ends at step i+window
+    rolling_after = rolling[max(left - window, 0) :]
+    worst_rolling = float(rolling_after.max()) if rolling_after.size else float("nan")
+    result.update(
+        worst_measured_mse=worst_point["mse"], worst_measured_step=worst_point["step"],
+        worst_rolling_mse=worst_rolling,
+        relapsed=bool(worst_point["mse"] >= threshold or worst_rolling >= threshold),
+    )  # fmt: skip
+    return result
+
+
+def stability_markdown(r: dict) -> str:
+    """The stability check as a Markdown report."""
+    c, m = r["config"], r["machine"]
+    final = r["curve"][-1]
+    lines = [
+        f"Recipe `{r['recipe']}`, model `{c['model']}`, {c['items']} {c['set']} notes, batch "
+        f"{c['batch']}, seed {c['seed']}, {c['steps']} steps.  ",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['torch_threads']} torch threads, "
+        f"torch {m['torch']}.",
+        "",
+        f"Silence MSE {r['silence_mse']:.4g}; the plateau is MSE ≥ {PLATEAU} × silence "
+        f"= {r['plateau_mse']:.4g}.",
+        "",
+    ]
+    if r["left_plateau_step"] is None:
+        lines.append("**Never left the silence plateau.**")
+    else:
+        lines += [
+            f"- Left the plateau by step {r['left_plateau_step']} (first measurement below it).",
+            f"- Worst measured MSE after that: {r['worst_measured_mse']:.4g} at step "
+            f"{r['worst_measured_step']}; worst {ROLLING_STEPS}-step rolling mean of the per-step "
+            f"estimate: {r['worst_rolling_mse']:.4g}.",
+            f"- **{'Fell back to' if r['relapsed'] else 'Never fell back to'} the plateau.**",
+        ]
+    lines += [
+        f"- Final (step {final['step']}): MSE {final['mse']:.4g}, mean per-note SNR "
+        f"{final['snr_db']:.2f} dB.",
+        "",
+        "| step | training s | MSE | mean SNR (dB) |",
+        "|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {p['step']} | {p['seconds']:.0f} | {p['mse']:.4g} | {p['snr_db']:.2f} |"
+        for p in r["curve"]
+    ]
     return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""Recipes: the named presets, the paper recipe's pieces, and the wall-clock race."""
+"""Recipes: the named presets, the paper recipe's pieces, the race and the stability check."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -134,3 +135,42 @@ def test_energy_note_weights_count_every_note_alike(make_nsynth, tmp_path):
     plain = trainer.loss(notes)
     torch.testing.assert_close(weighted["mse"], plain["mse"])  # the log stays the plain MSE
     assert not torch.allclose(weighted["loss"], plain["loss"])
+
+
+def test_verdict_finds_where_a_run_left_the_plateau_and_a_relapse():
+    silence = 10.0
+    curve = [{"step": 0, "mse": 10.0}, {"step": 200, "mse": 8.0}, {"step": 400, "mse": 5.0}]
+    steady = np.full(400, 5.0)
+    steady[:150] = 10.0  # still on the plateau before step 200
+    v = recipes.verdict(curve, steady, silence)
+    assert v["left_plateau_step"] == 200 and v["relapsed"] is False
+    assert v["worst_measured_mse"] == 8.0 and v["worst_measured_step"] == 200
+    relapse = steady.copy()
+    relapse[250:360] = 9.5  # a 110-step excursion between two measurements
+    assert recipes.verdict(curve, relapse, silence)["relapsed"] is True
+    stuck = [{"step": 0, "mse": 10.0}, {"step": 400, "mse": 9.5}]
+    assert recipes.verdict(stuck, np.full(400, 9.5), silence)["left_plateau_step"] is None
+
+
+def test_stability_writes_its_curve_and_resumes(make_nsynth, tmp_path):
+    root = make_nsynth()
+    kw = dict(runs=tmp_path / "runs", model="pcinr", set_name=None, items=4, batch=2,
+              data=str(root), progress=False, every=1e9)  # fmt: skip
+    report = recipes.stability(tmp_path / "out", steps=6, **kw)
+    record = json.loads((tmp_path / "out" / "recipe_stability.jsonl").read_text())
+    assert [p["step"] for p in record["curve"]] == [0, 6]  # the start and the end
+    assert record["config"]["steps"] == 6 and record["silence_mse"] > 0
+    assert "Final (step 6)" in report.read_text()
+    run = tmp_path / "runs" / "recipe_stability" / "ours"
+    # An interrupted check: the checkpoint at step 6 stands for one taken mid-run; the longer
+    # run resumes from it with its curve and its loss log, not from scratch.
+    with pytest.raises(train.RunError, match="other settings"):
+        recipes.stability(tmp_path / "out", steps=9, **kw)
+    config = json.loads((run / "config.json").read_text())
+    config["train"]["steps"] = 9
+    (run / "config.json").write_text(json.dumps(config))
+    recipes.stability(tmp_path / "out", steps=9, **kw)
+    record = json.loads((tmp_path / "out" / "recipe_stability.jsonl").read_text())
+    assert [p["step"] for p in record["curve"]] == [0, 6, 9]
+    steps = [int(r.split(",")[0]) for r in (run / "loss.csv").read_text().splitlines()[1:]]
+    assert steps == list(range(1, 10))
