@@ -14,7 +14,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 help:
 	@echo "make study   set up .venv, build the embedded data set, run every notebook"
 	@echo "make test    unit tests and nbval over notebooks/ (what CI runs)"
-	@echo "make runs    copy the runs notebooks 02, 04 and 05 share from models/study/ (RETRAIN=1: train them, ~1 h on 2 cores)"
+	@echo "make runs    copy the runs notebooks 02, 04 and 05 share from models/runs/ (RETRAIN=1: train them, ~1 h on 2 cores)"
 	@echo "make lab     open JupyterLab on notebooks/"
 	@echo "make lint    ruff over cinr_lab/ and tests/"
 	@echo "make bench   speed figures for this machine (cinr-lab bench)"
@@ -34,7 +34,7 @@ data: $(STAMP)
 	$(BIN)/cinr-lab data build
 
 # The seed-0 Table 1 runs and the omega_hidden sweep, shared by notebooks 02, 04 and 05: copied
-# from models/study/ (the runs the committed results were measured on), or trained with RETRAIN=1
+# from models/runs/ (the runs the committed results were measured on), or trained with RETRAIN=1
 # (about an hour on 2 cores). A notebook trains a missing one itself, but not within its budget.
 RETRAIN ?=
 runs: data

@@ -9,58 +9,19 @@ The paper blames a PCINR's added high-frequency noise on the high density of sta
   points along ``t``, counted on a dense grid and estimated from the sine's phase alone;
 * :func:`superres`: a PCINR rendered at 2× and 4× its training rate, and how much of its energy
   lies above the training Nyquist frequency;
-* :func:`sweep_run`: the ``ω_hidden`` sweep of notebook 05, sharing the table's run folders.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from cinr_lab import models, table, train
+from cinr_lab import models, train
 from cinr_lab.audio import NSYNTH_RATE
-
-# --------------------------------------------------------------------------- the ω_hidden sweep
-
-OMEGA_SWEEP = (30.0, 80.0, 245.0, 600.0)
-"""``ω_hidden`` values of notebook 05's sweep; 245 is the paper's (and the table's PCINR run)."""
-
-SWEEP_SET = "keyboard"
-"""The sweep fits the uniform set, where the paper sees the hiss."""
-
-
-def sweep_path(runs: str | Path, scale: str, omega_hidden: float, seed: int = 0) -> Path:
-    """Run folder of one sweep point; the paper's ``ω_hidden`` is the table's PCINR run."""
-    if omega_hidden == models.BASE.omega_hidden:
-        return table.run_path(runs, scale, SWEEP_SET, "PCINR", seed)
-    return Path(runs) / scale / SWEEP_SET / f"PCINR-omega{omega_hidden:g}-seed{seed}"
-
-
-def sweep_run(
-    scale: str,
-    omega_hidden: float,
-    runs: str | Path = "runs",
-    seed: int = 0,
-    data: str | None = None,
-    progress: bool = True,
-) -> train.Run:
-    """The table's PCINR on the keyboard set with another ``ω_hidden`` (loaded, or trained).
-
-    Everything else (notes, steps, learning rates, seed) is the table's ``scale``, so the sweep
-    changes one thing. Under SIREN's initialisation a hidden layer's ``ω·W`` starts with the same
-    distribution whatever ``ω``; what ``ω_hidden`` changes is how far one Adam step moves ``ω·W``
-    (about ``ω · lr``), and how much the FiLM frequencies ``γ`` matter next to ``ω``.
-    """
-    tc = table.train_config(table.SCALES[scale], "PCINR", SWEEP_SET, seed)
-    tc = dataclasses.replace(tc, data=data)
-    mc = models.config_for(table.ARCHS["PCINR"].model, omega_hidden=float(omega_hidden))
-    return train.fit_or_load(sweep_path(runs, scale, omega_hidden, seed), tc, mc, progress)
-
+from cinr_lab.decoder import Decoder
 
 # --------------------------------------------------------------------------- high-frequency error
 
@@ -157,12 +118,13 @@ def _pair(truth: np.ndarray, recon: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 @dataclass
 class Stationary:
-    """Stationary-point densities of sine units along ``t`` (per unit of ``t``).
+    """Stationary-point densities of an INR's units along ``t`` (per unit of ``t``).
 
     Attributes:
         measured: ``[layers, units]`` sign changes of ``a'(t)`` on the grid, divided by its span.
         analytic: ``[layers, units]`` the phase-only estimate ``∫ |u'(t)| dt / (π · span)``, for
-            ``a = sin(u)``, ``u = ω_eff · h + β`` (so ``u' = ω_eff · h'``).
+            ``a = sin(u)``, ``u = ω_eff · h + β`` (so ``u' = ω_eff · h'``) for the sine; NaN for
+            an activation without a phase.
         omega: ``[layers, units]`` each unit's effective scale ``ω_eff`` (``ω + γ`` under FiLM).
         span: length of ``t`` covered (a clip spans 2: ``t ∈ [-1, 1)``).
         points: grid size.
@@ -192,37 +154,55 @@ class Stationary:
         return self.measured * self.span / seconds
 
 
-def phase_density(phase_fn, t: Tensor, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
-    """Count and estimate the stationary points of ``a = sin(u(t))`` for many units at once.
+def unit_density(trace_fn, t: Tensor, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    """Count and estimate the stationary points of many units' outputs ``a(t)`` at once.
 
-    ``a'(t) = cos(u) · u'(t)`` is zero where ``cos(u) = 0`` (``u`` crosses ``π/2 + kπ``, about
-    ``|u'| / π`` times per unit of ``t``) and where ``u`` turns (``u' = 0``). ``u'`` comes from
-    forward-mode autograd (exact, not a finite difference).
+    ``a'(t)`` comes from forward-mode autograd through the units' own computation (exact, not a
+    finite difference); its sign changes on the grid are the count. For a periodic unit,
+    ``a = sin(φ)``, so ``a' = cos(φ) · φ'`` is zero where ``φ`` crosses ``π/2 + kπ`` (about
+    ``|φ'| / π`` times per unit of ``t``) and where ``φ`` turns: the estimate ``∫ |φ'| dt / π``.
 
     Args:
-        phase_fn: maps ``t [K]`` to the phases ``u [K, units]``.
+        trace_fn: maps ``t [K]`` to ``(phase, out)``, each ``[K, units]``: the units' outputs and
+            their phases (NaN for a unit without one; its estimate is then NaN).
         t: ``[K]`` ascending, evenly spaced grid.
         chunk: grid points per forward pass (bounds memory; counts run across chunk borders).
 
     Returns:
         ``(measured, analytic)``, each ``[units]``: stationary points per unit of ``t``, counted
-        as sign changes of ``a'`` on the grid, and estimated as ``∫ |u'| dt / π``.
+        as sign changes of ``a'`` on the grid, and estimated as ``∫ |φ'| dt / π``.
     """
     dt = (float(t[-1]) - float(t[0])) / (len(t) - 1)  # not t[1] - t[0]: float32 rounding
     span = dt * len(t)
     count = analytic = previous = None
     for part in t.split(chunk):
-        u, du = torch.func.jvp(phase_fn, (part,), (torch.ones_like(part),))
-        da = torch.cos(u) * du
+        (_, _), (dphase, da) = torch.func.jvp(trace_fn, (part,), (torch.ones_like(part),))
         signs = torch.signbit(da)
         if previous is not None:
             signs = torch.cat([previous, signs])
         changes = (signs[1:] != signs[:-1]).sum(0)
-        integral = du.abs().double().sum(0) * dt / torch.pi
+        integral = dphase.abs().double().sum(0) * dt / torch.pi
         count = changes if count is None else count + changes
         analytic = integral if analytic is None else analytic + integral
         previous = signs[-1:]
     return (count.double() / span).numpy(), (analytic.double() / span).numpy()
+
+
+def phase_density(phase_fn, t: Tensor, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`unit_density` of sine units ``a = sin(u(t))`` given their phases.
+
+    Args:
+        phase_fn: maps ``t [K]`` to the phases ``u [K, units]``.
+    """
+    return unit_density(_sine_of(phase_fn), t, chunk)
+
+
+def _sine_of(phase_fn):
+    def trace_fn(t: Tensor) -> tuple[Tensor, Tensor]:
+        u = phase_fn(t)
+        return u, torch.sin(u)
+
+    return trace_fn
 
 
 def sine_chain(omegas, slopes, biases=None):
@@ -253,12 +233,15 @@ def trace(phase_fn, t: Tensor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stationary_points(
-    model: torch.nn.Module, z: Tensor, rate_factor: float = 8.0, chunk: int = 8192
+    model: Decoder, z: Tensor, rate_factor: float = 8.0, chunk: int = 8192
 ) -> Stationary:
-    """Stationary-point densities of every sine unit of a PCINR for one latent.
+    """Stationary-point densities of every hidden unit of an INR for one latent.
+
+    The units are traced by the model itself (:meth:`cinr_lab.decoder.Decoder.unit_trace`), so a
+    new activation is analysed as what it is.
 
     Args:
-        model: a :class:`cinr_lab.pcinr.PCINR`.
+        model: a decoder with units along time (a :class:`cinr_lab.pcinr.PCINR`, any activation).
         z: ``[latent_dim]`` or ``[1, latent_dim]``, the note's latent.
         rate_factor: grid density relative to the training rate (the count needs it well above
             the units' fastest stationary points; 8 = 128 kHz for 16 kHz clips).
@@ -266,34 +249,21 @@ def stationary_points(
 
     Returns:
         :class:`Stationary` with ``[layers, hidden]`` arrays.
+
+    Raises:
+        ValueError: the model has no units along time (a TCNN), or the grid is too coarse.
     """
-    if model.config.kind != "pcinr":
-        raise ValueError(f"stationary points need a PCINR, not a {model.config.kind!r} model")
     if rate_factor < 8:
         raise ValueError(
             f"rate_factor must be at least 8 (the grid must resolve a'), got {rate_factor}"
         )
     z = z.reshape(1, -1).to(next(model.parameters()).device)
-    with torch.no_grad():
-        modulation = model.modulation(z)
-    layers = list(model.layers)
-    scales = [
-        layer.omega + gamma[0, 0] for layer, (gamma, _) in zip(layers, modulation, strict=True)
-    ]
-
-    def phase_fn(t: Tensor) -> Tensor:
-        h, phases = t.unsqueeze(-1), []
-        for layer, scale, (_, beta) in zip(layers, scales, modulation, strict=True):
-            u = scale * layer.pre(h) + beta[0, 0]
-            phases.append(u)
-            h = torch.sin(u)
-        return torch.cat(phases, -1)
-
+    trace_fn, scales = model.unit_trace(z)
     t = models.grid(model.config.samples, rate_factor)
     with torch.no_grad():
-        measured, analytic = phase_density(phase_fn, t, chunk)
-    shape = (len(layers), -1)
-    omega = torch.stack(scales).double().cpu().numpy()
+        measured, analytic = unit_density(trace_fn, t, chunk)
+    shape = (scales.shape[0], -1)
+    omega = scales.double().cpu().numpy()
     return Stationary(measured.reshape(shape), analytic.reshape(shape), omega, 2.0, len(t))
 
 

@@ -101,7 +101,7 @@ def train_throughput(name: str, steps: int = 2) -> dict[str, float]:
 
     step()
     seconds = _best(step, steps)
-    points = train.points_per_step(config, model_config, config.batch)
+    points = train.points_per_step(config, trainer.model, config.batch)
     return {
         "points_per_step": points,
         "step_s": round(seconds, 4),
@@ -139,7 +139,7 @@ def explorer_update(name: str, repeats: int = 5) -> dict[str, float]:
     run = train.Run(Path("."), model, latents, [str(i) for i in range(32)], config,
                     train.TrainConfig(model=name), 0)  # fmt: skip
     pca = widgets.latent_pca(latents)
-    multipliers = (1.5, 0.75) if config.kind == "pcinr" else (1.0, 1.0)
+    multipliers = (1.5, 0.75) if model.scales() else (1.0, 1.0)
 
     def update():
         z = widgets.latent(run, 0, 5, 0.3, pca, [0.5, -1.0, 0.2, 0.0])

@@ -19,6 +19,7 @@ with exit status 2 and one line naming the file or argument and what is wrong.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -102,7 +103,7 @@ def _data_export(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from cinr_lab import train
+    from cinr_lab import experiments, train
 
     if args.resume:
         trainer = train.Trainer.resume(args.out, steps=args.steps, model=args.model)
@@ -133,7 +134,9 @@ def _train(args: argparse.Namespace) -> int:
         given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
         if "data" in given:
             given["data"] = str(given["data"])
-        config = train.recipe(args.recipe, model=args.model, **given)
+        scale = experiments.SCALES[args.preset]
+        config = scale.apply(train.recipe(args.recipe, model=args.model))
+        config = dataclasses.replace(config, **given)
         trainer = train.Trainer.create(args.out, config, models.config_for(args.model, **overrides))
     path = trainer.fit()
     print(f"run {path}: step {trainer.step}, loss curve in loss.csv, audio in audio/")
@@ -242,35 +245,12 @@ def _export_model(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from cinr_lab import analysis, pretrained, table
+    from cinr_lab import experiments, pretrained
 
-    paths = []
-    for seed in range(args.seeds):
-        for set_name in nsynth.SETS:
-            for arch in table.ARCHS:
-                paths.append(
-                    (
-                        table.run_path(args.runs, args.scale, set_name, arch, seed),
-                        lambda s=set_name, a=arch, k=seed: table.fit(
-                            args.scale, s, a, k, args.runs, args.data
-                        ),
-                    )
-                )
-    for omega in analysis.OMEGA_SWEEP:
-        paths.append(
-            (
-                analysis.sweep_path(args.runs, args.scale, omega),
-                lambda o=omega: analysis.sweep_run(args.scale, o, args.runs, data=args.data),
-            )
-        )
-    seen = set()
-    for path, fit in paths:
-        if path in seen:  # the sweep's ω_hidden = 245 point is the table's PCINR run
-            continue
-        seen.add(path)
-        if not args.retrain and args.data is None and pretrained.restore(path, args.runs):
+    for path, fit in experiments.study_runs(args.runs, args.scale, args.seeds):
+        if not args.retrain and pretrained.restore(path, args.runs, args.data):
             print(f"{path}: copied from {pretrained.study_copy(path, args.runs)}", flush=True)
-        run = fit()
+        run = fit(args.data, True)
         print(f"{run.path}: step {run.step}", flush=True)
         if args.ship:
             out = pretrained.export(run.path, pretrained.study_copy(run.path, args.runs), True)
@@ -311,7 +291,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for tests and documentation."""
-    from cinr_lab import train
+    from cinr_lab import experiments, train
 
     parser = argparse.ArgumentParser(prog="cinr-lab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -350,13 +330,23 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--wr", type=float, help="L2 weight regularisation of the INR weights (PCINR WR)"
     )
+    tr.add_argument(
+        "--preset",
+        choices=list(experiments.SCALES),
+        default=experiments.DEFAULT_SCALE,
+        help="the scale that sets --items, --steps, --batch and --coords unless given: smoke "
+        "(seconds), study (the committed CPU study, minutes), paper (the paper's, a GPU); "
+        f"default {experiments.DEFAULT_SCALE}",
+    )
     tr.add_argument("--set", choices=nsynth.SETS, help="paper set (default keyboard)")
     tr.add_argument("--data", type=Path, help=root_help)
-    tr.add_argument("--items", type=int, help="notes of the set, spread over it (default 16)")
-    tr.add_argument("--steps", type=int, help="total optimisation steps (default 1000)")
+    tr.add_argument("--items", type=int, help="notes of the set, spread over it (default: preset)")
+    tr.add_argument("--steps", type=int, help="total optimisation steps (default: preset)")
     tr.add_argument("--seed", type=int, help="random seed (default 0)")
-    tr.add_argument("--batch", type=int, help="notes per step (default 16)")
-    tr.add_argument("--coords", type=int, help="PCINR coordinates per note and step (default 8000)")
+    tr.add_argument("--batch", type=int, help="notes per step (default: preset)")
+    tr.add_argument(
+        "--coords", type=int, help="coordinates per note and step (default: recipe at preset)"
+    )
     tr.add_argument("--lr", type=float, help="decoder learning rate (default: paper's per model)")
     tr.add_argument("--latent-lr", type=float, help="latent learning rate (default: --lr)")
     tr.add_argument(
@@ -405,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     tb = commands.add_parser(
         "table", help="the paper's Table 1 over seeds, with its numbers beside"
     )
-    tb.add_argument("--scale", choices=("cpu", "paper"), default="cpu")
+    tb.add_argument("--scale", choices=list(experiments.SCALES), default=experiments.DEFAULT_SCALE)
     tb.add_argument("--sets", default="diverse,keyboard", help="comma-separated paper sets")
     tb.add_argument("--seeds", type=int, default=3)
     tb.add_argument("--data", type=str, help=root_help)
@@ -422,17 +412,17 @@ def build_parser() -> argparse.ArgumentParser:
     em.set_defaults(func=_export_model)
 
     ru = commands.add_parser("runs", help="copy (or train) the runs notebooks 02, 04 and 05 share")
-    ru.add_argument("--scale", choices=("cpu", "paper"), default="cpu")
+    ru.add_argument("--scale", choices=list(experiments.SCALES), default=experiments.DEFAULT_SCALE)
     ru.add_argument("--seeds", type=int, default=1, help="Table 1 seeds to train (default 1)")
     ru.add_argument("--data", type=str, help=root_help)
     ru.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
     ru.add_argument(
         "--retrain",
         action="store_true",
-        help="train missing runs even where models/study/ ships a copy (about an hour at cpu)",
+        help="train missing runs even where models/runs/ ships a copy (about an hour at study)",
     )
     ru.add_argument(
-        "--ship", action="store_true", help="export every run to models/study/ (maintainers)"
+        "--ship", action="store_true", help="export every run to models/runs/ (maintainers)"
     )
     ru.set_defaults(func=_runs)
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import torch
-from torch import Tensor, nn
+from torch import nn
 
+from cinr_lab import activations
+from cinr_lab.decoder import Decoder
+from cinr_lab.decoder import grid as grid  # re-exported: models.grid is public
 from cinr_lab.pcinr import PCINR
 from cinr_lab.tcnn import TCNN
 
@@ -46,6 +48,8 @@ class ModelConfig:
         weight_norm: weight-normalise every sine layer and the output layer (the paper's PCINR).
         freeze_mapping: never train the mapping network (the paper's code does this to its Wide
             and Deep models: their mapping network is not handed to any optimiser).
+        activation: the INR layers' activation, a key of
+            :data:`cinr_lab.activations.ACTIVATIONS` (``"sine"``: SIREN, the paper's).
     """
 
     kind: str = "pcinr"
@@ -66,6 +70,7 @@ class ModelConfig:
     init: str = "paper"
     weight_norm: bool = True
     freeze_mapping: bool = False
+    activation: str = "sine"
 
     def __post_init__(self):
         if self.kind not in BUILDERS:
@@ -74,6 +79,7 @@ class ModelConfig:
             raise ValueError(f"film must be 'shared' or 'per-layer', got {self.film!r}")
         if self.init not in ("paper", "v0"):
             raise ValueError(f"init must be 'paper' or 'v0', got {self.init!r}")
+        activations.get(self.activation)  # an unknown one is an error naming the known ones
 
     @classmethod
     def from_dict(cls, fields: dict) -> ModelConfig:
@@ -86,7 +92,8 @@ V0_FIELDS = {"tcnn_upsample": False, "init": "v0", "weight_norm": False, "freeze
 """What cinr_lab 0.1 built, for configs saved before these fields existed."""
 
 
-BUILDERS: dict[str, type[nn.Module]] = {"pcinr": PCINR, "tcnn": TCNN}
+BUILDERS: dict[str, type[Decoder]] = {"pcinr": PCINR, "tcnn": TCNN}
+"""Model kinds: each a :class:`cinr_lab.decoder.Decoder` built from a :class:`ModelConfig`."""
 
 BASE = ModelConfig()
 """The paper's PCINR as its code builds it: 8 weight-normalised sine layers × 256, shared FiLM."""
@@ -104,6 +111,8 @@ PRESETS: dict[str, ModelConfig] = {
     "pcinr-wide-mapped": dataclasses.replace(_WIDE, freeze_mapping=False),
     "pcinr-deep-mapped": dataclasses.replace(_DEEP, freeze_mapping=False),
     "tcnn-transposed": dataclasses.replace(BASE, kind="tcnn", tcnn_upsample=False),
+    # FINER's variable-periodic sine in place of the sine, the rest the paper's PCINR.
+    "pcinr-finer": dataclasses.replace(BASE, activation="finer"),
     # cinr_lab 0.1's models: what the committed CI-scale study ran on.
     "pcinr-v0": _V0,
     "pcinr-wide-v0": dataclasses.replace(_V0, hidden=365, layers=4),
@@ -119,22 +128,9 @@ def config_for(name: str, **overrides) -> ModelConfig:
     return dataclasses.replace(PRESETS[name], **overrides)
 
 
-def build(config: ModelConfig) -> nn.Module:
+def build(config: ModelConfig) -> Decoder:
     """The decoder a config describes, freshly initialised (seed torch first for repeatability)."""
     return BUILDERS[config.kind](config)
-
-
-def grid(samples: int, rate_factor: float = 1.0, device=None) -> Tensor:
-    """Time coordinates of a clip of ``samples`` samples, rendered ``rate_factor`` × as densely.
-
-    Sample ``n`` of ``m = round(samples · rate_factor)`` lies at ``t = -1 + 2n/m``: the clip spans
-    [-1, 1), and a denser grid covers the same span (for super-resolution).
-
-    Returns:
-        ``[m]`` float32.
-    """
-    m = round(samples * rate_factor)
-    return torch.arange(m, device=device, dtype=torch.float32) * (2.0 / m) - 1.0
 
 
 def parameter_counts(model: nn.Module) -> dict[str, int]:

@@ -23,7 +23,6 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,54 +30,22 @@ import numpy as np
 
 from cinr_lab import atomic
 from cinr_lab.audio import NSYNTH_RATE, AudioFileError, read_pcm16
-
-FAMILIES = (
-    "bass", "brass", "flute", "guitar", "keyboard", "mallet",
-    "organ", "reed", "string", "synth_lead", "vocal",
-)  # fmt: skip
-"""NSynth's instrument families; the position is the ``instrument_family`` id."""
-
-SOURCES = ("acoustic", "electronic", "synthetic")
-"""NSynth's instrument sources; the position is the ``instrument_source`` id."""
-
-QUALITIES = (
-    "bright", "dark", "distortion", "fast_decay", "long_release",
-    "multiphonic", "nonlinear_env", "percussive", "reverb", "tempo-synced",
-)  # fmt: skip
-"""NSynth's note qualities, in the order of the ``qualities`` bit vector."""
-
-VELOCITIES = (25, 50, 75, 100, 127)
-"""The five MIDI velocities NSynth rendered every note at."""
-
-NOTE_SECONDS = 4.0
-"""Length of every NSynth note: held for 3 s, then released."""
-
-SETS = ("diverse", "keyboard")
-"""The paper's two 1024-note subsets, shipped in ``cinr_lab/subsets/``."""
-
-REQUIRED_KEYS = (
-    "note_str", "pitch", "velocity", "instrument", "instrument_str",
-    "instrument_family", "instrument_family_str", "instrument_source",
-    "instrument_source_str", "sample_rate", "qualities", "qualities_str",
-)  # fmt: skip
-"""Keys every ``examples.json`` entry must have (NSynth's schema)."""
+from cinr_lab.schema import FAMILIES as FAMILIES
+from cinr_lab.schema import NOTE_SECONDS as NOTE_SECONDS
+from cinr_lab.schema import QUALITIES as QUALITIES
+from cinr_lab.schema import REQUIRED_KEYS as REQUIRED_KEYS
+from cinr_lab.schema import SETS as SETS
+from cinr_lab.schema import SOURCES as SOURCES
+from cinr_lab.schema import VELOCITIES as VELOCITIES
+from cinr_lab.schema import NSynthError as NSynthError
+from cinr_lab.schema import embedded_root
+from cinr_lab.schema import home as home
+from cinr_lab.schema import paper_subset as paper_subset
 
 _CACHE_VERSION = 1
 
 
-class NSynthError(ValueError):
-    """An NSynth-layout folder, its ``examples.json`` or a note request is unusable."""
-
-
 # --------------------------------------------------------------------------- locations
-
-
-def home() -> Path:
-    """The folder for generated data and caches: ``$CINR_HOME``, else ``~/.cache/cinr_lab``."""
-    if "CINR_HOME" in os.environ:
-        return Path(os.environ["CINR_HOME"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(xdg).expanduser() / "cinr_lab"
 
 
 def resolve_root(root: str | os.PathLike | None = None) -> Path:
@@ -104,19 +71,56 @@ def resolve_root(root: str | os.PathLike | None = None) -> Path:
     return root
 
 
-# --------------------------------------------------------------------------- metadata
+def identity(root: str | os.PathLike) -> dict[str, str]:
+    """What data the folder ``root`` holds, as a run records it.
 
-
-def paper_subset(name: str) -> dict[str, dict[str, Any]]:
-    """The paper's note list ``name`` (``"diverse"`` or ``"keyboard"``) with NSynth metadata.
+    ``examples_sha256`` fingerprints its ``examples.json`` (every note's name and metadata; for the
+    embedded set also the GM program and variant each was rendered with); a folder rendered by
+    :mod:`cinr_lab.soundfont` (it has a ``BUILD.json``) adds its SoundFont's checksum and the
+    renderer's build version. ``root``
+    is recorded to name the folder in messages (``"(the embedded set)"`` for the default one), not
+    compared: a moved folder is the same data.
 
     Returns:
-        ``{note_str: metadata}`` for the 1024 notes, in the list's order.
+        ``{"source": "soundfont" | "nsynth", "examples_sha256": ..., ["soundfont_sha256": ...,
+        "build_version": ...,] "root": ...}``.
     """
-    if name not in SETS:
-        raise NSynthError(f"unknown set {name!r}; choose one of {', '.join(SETS)}")
-    text = resources.files("cinr_lab.subsets").joinpath(f"{name}_1024.json").read_text()
-    return json.loads(text)
+    root = Path(root)
+    try:
+        examples = (root / "examples.json").read_bytes()
+    except OSError as err:
+        raise NSynthError(f"{root / 'examples.json'}: cannot read ({err.strerror})") from None
+    ident = {"source": "nsynth", "examples_sha256": hashlib.sha256(examples).hexdigest()}
+    try:
+        build = json.loads((root / "BUILD.json").read_text())
+        ident |= {
+            "source": "soundfont",
+            "soundfont_sha256": str(build["soundfont_sha256"]),
+            "build_version": str(build.get("build_version")),
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    where = "(the embedded set)" if root.resolve() == embedded_root().resolve() else str(root)
+    return ident | {"root": where}
+
+
+def same_data(recorded: dict[str, str], current: dict[str, str]) -> bool:
+    """Whether two :func:`identity` records describe the same data (wherever it lies)."""
+    keys = ("source", "examples_sha256", "soundfont_sha256", "build_version")
+    return all(recorded.get(k) == current.get(k) for k in keys)
+
+
+def describe(ident: dict[str, str]) -> str:
+    """An identity in words, for error messages."""
+    what = (
+        f"a SoundFont rendering (font {ident['soundfont_sha256'][:12]})"
+        if ident.get("source") == "soundfont"
+        else "an NSynth folder"
+    )
+    return f"{what} at {ident.get('root')} (examples.json {ident['examples_sha256'][:12]})"
+
+
+# --------------------------------------------------------------------------- metadata
 
 
 def read_examples(root: str | os.PathLike) -> dict[str, dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 A mapping network turns a note's latent ``z`` into FiLM frequencies ``γ`` and phase shifts ``β``;
 a SIREN maps each time coordinate ``t`` in [-1, 1) to an amplitude, every sine layer modulated by
-them. One network thus represents a whole set of sounds, one latent per sound.
+them. One network thus represents a whole set of sounds, one latent per sound. The sine is the
+default of :mod:`cinr_lab.activations`; another activation gives another conditional INR.
 
 Two initialisations are built (``ModelConfig.init``):
 
@@ -20,6 +21,9 @@ import math
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm as _weight_norm
+
+from cinr_lab import activations
+from cinr_lab.decoder import Decoder
 
 OUTPUT_OMEGA = 30.0
 """The ω in the output layer's init bound in the paper's code, whatever ``ω_hidden`` is."""
@@ -65,14 +69,12 @@ class MappingNetwork(nn.Module):
         return gamma, beta
 
 
-class FiLMSine(nn.Module):
-    """FiLM sine layer: ``y = sin((ω + γ) · (W x + b) + β)``.
+class FiLMLayer(nn.Module):
+    """FiLM layer: ``y = σ(W x + b; ω + γ, β)``, ``σ`` an :mod:`~cinr_lab.activations` entry.
 
-    Initialisation (SIREN, Sitzmann et al. 2020): the first layer draws
-    ``W ~ U(-1/fan_in, 1/fan_in)``; hidden layers draw ``W ~ U(±√(6/fan_in)/ω)`` so that
-    ``ω · W x`` keeps unit-order pre-activations through depth. ``init="paper"`` draws
-    ``b ~ U(0, 2π)`` (the paper's "polar" bias; note that ω + γ multiplies it), ``"v0"`` keeps
-    PyTorch's default bias. With ``weight_norm`` the weight is ``g · V / ‖V‖`` per row.
+    With the default sine, ``y = sin((ω + γ) · (W x + b) + β)``; the activation also draws the
+    layer's initial weights and bias (see :class:`cinr_lab.activations.Sine`). With
+    ``weight_norm`` the weight is ``g · V / ‖V‖`` per row.
     """
 
     def __init__(
@@ -83,36 +85,42 @@ class FiLMSine(nn.Module):
         first: bool,
         init: str = "paper",
         weight_norm: bool = False,
+        activation: str = "sine",
     ):
         super().__init__()
         self.omega = omega
+        self.activation = activations.get(activation)
         linear = nn.Linear(fan_in, fan_out)
-        bound = 1 / fan_in if first else math.sqrt(6 / fan_in) / omega
-        with torch.no_grad():
-            linear.weight.uniform_(-bound, bound)
-            if init == "paper":
-                linear.bias.uniform_(0, 2 * math.pi)
+        self.activation.init_(linear, omega, first, init)
         self.linear = _maybe_weight_norm(linear, weight_norm)
 
     def pre(self, x: Tensor) -> Tensor:
-        """``W x + b``, the argument the sine's scale multiplies."""
+        """``W x + b``, the argument the activation's scale multiplies."""
         return self.linear(x)
 
     def forward(self, x: Tensor, gamma: Tensor, beta: Tensor) -> Tensor:
         """``x [B, K, fan_in]``, ``γ, β [B, 1, fan_out]`` → ``[B, K, fan_out]``."""
-        return torch.sin((self.omega + gamma) * self.linear(x) + beta)
+        return self.activation(self.linear(x), self.omega + gamma, beta)
 
 
-class PCINR(nn.Module):
-    """Periodic conditional INR: ``f(t; z) = w · h_L + b``, ``h_i = FiLMSine_i(h_{i-1}; γ_i, β_i)``.
+FiLMSine = FiLMLayer
+"""cinr_lab 0.1's name for the layer (a sine layer is a FiLM layer with the default activation)."""
 
-    ``h_0 = t``. Layer 1 uses ``ω_first``, the others ``ω_hidden``. With ``film="shared"`` (the
-    paper's code) one ``γ, β`` pair of width ``hidden`` modulates every layer; with
-    ``film="per-layer"`` (π-GAN) each layer gets its own. The output layer ``w, b`` is linear;
+
+class PCINR(Decoder):
+    """Periodic conditional INR: ``f(t; z) = w · h_L + b``, ``h_i = FiLMLayer_i(h_{i-1}; γ, β)``.
+
+    ``h_0 = t``; the layers' activation is ``config.activation`` (the sine: a SIREN). Layer 1 uses
+    ``ω_first``, the others ``ω_hidden``. With ``film="shared"`` (the paper's code) one ``γ, β``
+    pair of width ``hidden`` modulates every layer; with ``film="per-layer"`` (π-GAN) each layer
+    gets its own. The output layer ``w, b`` is linear;
     ``init="paper"`` draws ``w ~ U(±√(6/hidden)/30)`` and PyTorch's default ``b``. With
     ``freeze_mapping`` the mapping network keeps its random initialisation (it still passes
     gradients to ``z``): what the paper's code does, unannounced, to its Wide and Deep models.
     """
+
+    continuous = True
+    paper_lr = 1e-5
 
     def __init__(self, config):
         super().__init__()
@@ -123,13 +131,14 @@ class PCINR(nn.Module):
             c.latent_dim, c.mapping_hidden, c.mapping_layers, c.hidden * self.film_layers, c.init
         )
         self.layers = nn.ModuleList(
-            FiLMSine(
+            FiLMLayer(
                 1 if i == 0 else c.hidden,
                 c.hidden,
                 c.omega_first if i == 0 else c.omega_hidden,
                 first=i == 0,
                 init=c.init,
                 weight_norm=c.weight_norm,
+                activation=c.activation,
             )
             for i in range(c.layers)
         )
@@ -173,9 +182,35 @@ class PCINR(nn.Module):
         out = self.head(h).squeeze(-1)
         return (out, hidden) if return_hidden else out
 
-    def inr_parameters(self) -> list[Tensor]:
-        """The SIREN's weights (not biases, not the mapping network): what v0's WR penalises."""
+    def regularised_weights(self) -> list[Tensor]:
+        """The INR's weights (not biases, not the mapping network): what v0's WR penalises."""
         return [layer.linear.weight for layer in self.layers] + [self.head.weight]
+
+    inr_parameters = regularised_weights  # cinr_lab 0.1's name
+
+    def scales(self) -> list[nn.Module]:
+        """The FiLM layers: ``omega`` is ``ω_first`` for the first, ``ω_hidden`` for the others."""
+        return list(self.layers)
+
+    def unit_trace(self, z: Tensor):
+        """Every FiLM layer's units along ``t`` for one latent ``z [1, latent_dim]``, computed by
+        the layers themselves (see :meth:`cinr_lab.decoder.Decoder.unit_trace`)."""
+        with torch.no_grad():
+            modulation = [(g[0, 0], b[0, 0]) for g, b in self.modulation(z)]
+        scales = [layer.omega + g for layer, (g, _) in zip(self.layers, modulation, strict=True)]
+
+        def fn(t: Tensor) -> tuple[Tensor, Tensor]:
+            h, phases, outs = t.unsqueeze(-1), [], []
+            for layer, scale, (_, beta) in zip(self.layers, scales, modulation, strict=True):
+                x, act = layer.pre(h), layer.activation
+                phases.append(
+                    act.phase(x, scale, beta) if act.periodic else torch.full_like(x, torch.nan)
+                )
+                h = act(x, scale, beta)
+                outs.append(h)
+            return torch.cat(phases, -1), torch.cat(outs, -1)
+
+        return fn, torch.stack(scales)
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """Trainable parameters by part: ``"inr"`` (sine and output layers) and ``"mapping"``.

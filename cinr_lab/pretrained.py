@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from cinr_lab import atomic, train
+from cinr_lab import atomic, nsynth, train
 
 SHIPPED = ("pcinr-keyboard", "pcinr-diverse", "tcnn-keyboard", "tcnn-diverse")
 """The models in ``models/``: a PCINR and a TCNN on each embedded paper set."""
@@ -55,8 +55,8 @@ def export(run: str | os.PathLike, out: str | os.PathLike, overwrite: bool = Fal
     return out
 
 
-STUDY = "study"
-"""Subfolder of ``models/`` holding the study's seed-0 runs, exported (``models/study/<scale>/...``
+STUDY = "runs"
+"""Subfolder of ``models/`` holding the study's seed-0 runs, exported (``models/runs/<scale>/...``
 mirrors ``runs/<scale>/...``), so ``make runs`` copies them instead of training for an hour."""
 
 
@@ -65,18 +65,31 @@ def study_copy(path: str | os.PathLike, runs: str | os.PathLike) -> Path:
     return models_dir() / STUDY / Path(path).resolve().relative_to(Path(runs).resolve())
 
 
-def restore(path: str | os.PathLike, runs: str | os.PathLike) -> bool:
+def restore(
+    path: str | os.PathLike, runs: str | os.PathLike, data: str | os.PathLike | None = None
+) -> bool:
     """Copy the shipped copy of the run ``path`` into place when ``path`` holds no run yet.
 
+    Args:
+        path: the run folder wanted.
+        runs: the folder of run folders ``path`` lies in (``runs/``).
+        data: the data the run is wanted on (``None``: ``$CINR_NSYNTH``, else the embedded set);
+            a shipped run trained on other data is not copied.
+
     Returns:
-        True when a copy was made; False when ``path`` already holds a run or nothing is shipped
-        for it (then :func:`cinr_lab.train.fit_or_load` trains it).
+        True when a copy was made; False when ``path`` already holds a run, or nothing is shipped
+        for it, or what is shipped was trained on other data (then
+        :func:`cinr_lab.train.fit_or_load` trains it).
     """
     path = Path(path)
     source = study_copy(path, runs)
     if (path / "config.json").exists() or not (source / "config.json").exists():
         return False
-    train.load_run(source)  # a damaged shipped copy is an error here, not a silent retrain
+    shipped = train.load_run(source)  # a damaged shipped copy is an error, not a silent retrain
+    if shipped.data is None or not nsynth.same_data(
+        shipped.data, nsynth.identity(nsynth.resolve_root(data))
+    ):
+        return False
     staging = path.with_name(path.name + ".restoring")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(source, staging)
@@ -89,7 +102,7 @@ def restore(path: str | os.PathLike, runs: str | os.PathLike) -> bool:
 
 
 def load(name: str) -> train.Run:
-    """A shipped model by name (see :data:`SHIPPED`), on the CPU in eval mode."""
+    """A shipped model by name (see :data:`SHIPPED`), in eval mode (on CUDA when present)."""
     path = models_dir() / name
     if not (path / "config.json").exists():
         have = sorted(p.parent.name for p in models_dir().glob("*/config.json"))

@@ -67,8 +67,8 @@ def paper_model(model: nn.Module) -> tuple[nn.Module, dict[str, str]]:
         model's. Call the paper model as ``paper_model(t[B, K, 1], z[B, 1, latent])``.
     """
     config = model.config
-    if config.kind != "pcinr" or config.film != "shared":
-        raise ValueError("the paper's code builds PCINRs with one shared FiLM pair")
+    if config.kind != "pcinr" or config.film != "shared" or config.activation != "sine":
+        raise ValueError("the paper's code builds sine PCINRs with one shared FiLM pair")
     paper = _build(config)
     names = _key_map(model, paper)
     theirs = dict(paper.named_parameters())

@@ -38,7 +38,15 @@ import soxr
 
 from cinr_lab import atomic
 from cinr_lab.audio import NSYNTH_RATE, to_pcm16, write_wav
-from cinr_lab.nsynth import FAMILIES, QUALITIES, SETS, SOURCES, NSynthError, home, paper_subset
+from cinr_lab.schema import (
+    FAMILIES,
+    QUALITIES,
+    SETS,
+    SOURCES,
+    NSynthError,
+    embedded_root,
+    paper_subset,
+)
 
 BUILD_VERSION = 1
 """Bumped whenever rendering changes, so an older embedded set on disk is rebuilt."""
@@ -346,11 +354,6 @@ def build(
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return out
-
-
-def embedded_root() -> Path:
-    """Where the embedded set lives: ``nsynth.home() / "nsynth-embedded"``."""
-    return home() / "nsynth-embedded"
 
 
 def is_current(root: str | os.PathLike) -> bool:

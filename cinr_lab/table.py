@@ -10,51 +10,18 @@ this run reproduces).
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
-import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from cinr_lab import atomic, metrics, nsynth, train
+from cinr_lab import atomic, metrics, nsynth
+from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit
 
+__all__ = ["ARCHS", "DEFAULT_SCALE", "SCALES", "build", "findings", "fit"]
 
-@dataclass(frozen=True)
-class Row:
-    """How one table row's runs are trained.
-
-    Attributes:
-        model: a preset in :data:`cinr_lab.models.PRESETS`.
-        recipe: a name in :data:`cinr_lab.train.RECIPES`.
-        weight_decay: the paper code's ``--weight_decay`` (coupled L2 on the INR's parameters).
-        steps_factor: the row trains ``steps_factor × scale.steps`` steps; "ours" takes half the
-            coordinates per step, so twice the steps spends the same wall time.
-    """
-
-    model: str
-    recipe: str = "paper"
-    weight_decay: float = 0.0
-    steps_factor: float = 1.0
-
-
-ARCHS: dict[str, Row] = {
-    "TCNN": Row("tcnn"),
-    "PCINR": Row("pcinr"),
-    "PCINR Wide": Row("pcinr-wide"),
-    "PCINR WR": Row("pcinr", weight_decay=1.0),
-    "PCINR (ours)": Row("pcinr", recipe="ours", steps_factor=2.0),
-}
-"""Table rows: the paper's four architectures, as its code builds and trains them, and ours.
-
-"PCINR Wide" is the paper code's ``piGAN_custom``, whose mapping network stays at its random
-initialisation (see the README). WR's decay, 1.0, is the value the paper code's README lists
-for ``--weight_decay`` (its argparse default is 0; the paper does not give the value it used).
-"PCINR (ours)" is ``recipe="ours"`` on the same model, given the same wall time as "PCINR".
-"""
 
 BASELINES = ("Silence", "Noise")
 METRICS = ("cdpam", "multi_stft", "mse")
@@ -82,73 +49,6 @@ PAPER: dict[str, dict[str, tuple[float, float]]] = {
     arch: dict(zip(PAPER_COLUMNS, cells, strict=True)) for arch, cells in _PAPER_ROWS.items()
 }
 """The paper's numbers: ``{arch: {"metric set": (mean, std)}}``."""
-
-
-@dataclass(frozen=True)
-class Scale:
-    """How big a table run is; everything else comes from the row's recipe."""
-
-    items: int  # notes per set
-    steps: int
-    batch: int
-    cdpam_items: int | None  # notes CDPAM is evaluated on (None: all)
-    coords: int | None = None  # coordinates per note and step (None: the recipe's)
-
-
-SCALES = {
-    # 32 notes per set (4x the 0.1 study's 8): about 75 minutes for both sets, 5 rows and 3 seeds
-    # on 2 CPU cores. 200 steps of 8 notes = 50 epochs: off the silence plateau, far from fitted.
-    "cpu": Scale(items=32, steps=200, batch=8, cdpam_items=32),
-    # The paper: 1024 notes, batches of 16, 8000 coordinates per note (its README). Meant for a GPU.
-    "paper": Scale(items=1024, steps=100_000, batch=16, cdpam_items=None, coords=8000),
-}
-"""Named scales. ``cinr-lab table --scale cpu`` is the committed study."""
-
-DEFAULT_SCALE = "cpu"
-
-
-def train_config(scale: Scale, arch: str, set_name: str, seed: int) -> train.TrainConfig:
-    """The training config of one table cell's run."""
-    row = ARCHS[arch]
-    fields = dict(
-        model=row.model, set=set_name, items=scale.items, batch=scale.batch, seed=seed,
-        steps=round(scale.steps * row.steps_factor), weight_decay=row.weight_decay,
-        checkpoint_every=100,
-    )  # fmt: skip
-    if scale.coords is not None:  # the scale's count for the paper's recipe; others keep its ratio
-        ratio = train.RECIPES[row.recipe].coords / train.RECIPES["paper"].coords
-        fields["coords"] = round(scale.coords * ratio)
-    return train.recipe(row.recipe, **fields)
-
-
-def run_path(runs: str | Path, scale: str, set_name: str, arch: str, seed: int) -> Path:
-    """Where a table cell's run lives, shared with the notebooks.
-
-    Returns:
-        ``runs/<scale>/<set>/<Arch>-seed<k>`` (the row's name with runs of other characters than
-        letters and digits as one ``-``: ``PCINR-Wide``, ``PCINR-ours``).
-    """
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", arch).strip("-")
-    return Path(runs) / scale / set_name / f"{slug}-seed{seed}"
-
-
-def fit(
-    scale: str | Scale,
-    set_name: str,
-    arch: str,
-    seed: int = 0,
-    runs: str | Path = "runs",
-    data: str | None = None,
-    progress: bool = True,
-) -> train.Run:
-    """One table cell's run: loaded from its folder, or trained (or resumed) there first.
-
-    Notebooks 02, 04 and 05 call this with the table's scale, so they share the table's runs.
-    """
-    cfg = SCALES[scale] if isinstance(scale, str) else scale
-    name = scale if isinstance(scale, str) else "custom"
-    tc = dataclasses.replace(train_config(cfg, arch, set_name, seed), data=data)
-    return train.fit_or_load(run_path(runs, name, set_name, arch, seed), tc, progress=progress)
 
 
 def build(

@@ -23,6 +23,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from cinr_lab.decoder import Decoder
+
 
 class UpsampleConv(nn.Module):
     """``y = Conv1d_k(pad_{k//2}(upsample_s(x)))``: nearest-neighbour ×s, then a stride-1 conv.
@@ -41,8 +43,13 @@ class UpsampleConv(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=self.scale, mode="nearest"))
 
 
-class TCNN(nn.Module):
-    """WaveGAN generator with ``d = config.tcnn_dim`` (see the module docstring for the builds)."""
+class TCNN(Decoder):
+    """WaveGAN generator with ``d = config.tcnn_dim`` (see the module docstring for the builds).
+
+    Not continuous: it renders its training grid only, and trains on whole clips.
+    """
+
+    paper_lr = 1e-4
 
     def __init__(self, config):
         super().__init__()

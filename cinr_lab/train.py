@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from cinr_lab import atomic, models, nsynth
 from cinr_lab.audio import NSYNTH_RATE, write_wav
+from cinr_lab.decoder import Decoder
 from cinr_lab.losses import multi_stft_loss, summed_squared_error
 
 CHECKPOINT_FORMAT = 1
@@ -142,9 +143,9 @@ class TrainConfig:
         if self.inner_steps and self.latent_update == "sgd":
             raise ValueError("inner_steps (v0's inner loop) needs latent_update='adam'")
 
-    def decoder_lr(self, kind: str) -> float:
-        """The decoder's learning rate: ``lr``, else the paper's value for ``kind``."""
-        return self.lr if self.lr is not None else {"pcinr": 1e-5, "tcnn": 1e-4}[kind]
+    def decoder_lr(self, model: Decoder) -> float:
+        """The decoder's learning rate: ``lr``, else the paper's value for ``model``'s kind."""
+        return self.lr if self.lr is not None else model.paper_lr
 
 
 RECIPES: dict[str, TrainConfig] = {
@@ -163,7 +164,7 @@ RECIPES: dict[str, TrainConfig] = {
 RECIPES["ours"] = dataclasses.replace(RECIPES["paper"], lr=3e-5, coords=1000)
 """Named training recipes: a recipe is a :class:`TrainConfig` with the data fields left free."""
 
-DEFAULT_RECIPE = "v0"
+DEFAULT_RECIPE = "paper"
 """What ``cinr-lab train`` uses without ``--recipe``."""
 
 
@@ -185,6 +186,21 @@ class Run:
     model_config: models.ModelConfig
     train_config: TrainConfig
     step: int
+    data: dict | None = None  # nsynth.identity of what it was trained on (None: not recorded)
+
+    def truth(self, items: list[int] | None = None) -> np.ndarray:
+        """The clips the run was trained to reconstruct, ``[len(items), samples]`` float32.
+
+        Read from the run's data folder (its ``data``, else ``$CINR_NSYNTH``, else the embedded
+        set), which must hold the data the run was trained on.
+
+        Raises:
+            RunError: the folder holds other data than the run was trained on.
+        """
+        root = nsynth.resolve_root(self.train_config.data)
+        check_data(self.path, self.data, root)
+        audio = nsynth.load(root, subset=self.notes, seconds=self.train_config.seconds).audio
+        return audio if items is None else audio[items]
 
     def render(self, items: list[int] | None = None, rate: int = NSYNTH_RATE) -> Tensor:
         """Reconstructions of notes ``items`` (default: all) at ``rate`` Hz.
@@ -193,10 +209,10 @@ class Run:
             ``[len(items), samples · rate / 16000]`` float32 on the CPU.
         """
         items = list(range(len(self.notes))) if items is None else items
-        if self.model_config.kind == "tcnn" and rate != NSYNTH_RATE:
+        if not self.model.continuous and rate != NSYNTH_RATE:
             raise RunError(
-                f"{self.path}: a TCNN renders only its training rate ({NSYNTH_RATE} Hz), not "
-                f"{rate} Hz; only a PCINR is continuous in time"
+                f"{self.path}: a {type(self.model).__name__} renders only its training rate "
+                f"({NSYNTH_RATE} Hz), not {rate} Hz; it is not continuous in time"
             )
         for i in items:
             if not 0 <= i < len(self.notes):
@@ -206,27 +222,17 @@ class Run:
         return render(self.model, self.latents[items], rate)
 
 
-def render(model: nn.Module, z: Tensor, rate: int = NSYNTH_RATE, chunk: int = 8) -> Tensor:
+def render(model: Decoder, z: Tensor, rate: int = NSYNTH_RATE, chunk: int = 8) -> Tensor:
     """Render latents ``z [B, latent_dim]`` as clips at ``rate`` Hz (``[B, m]``, CPU float32).
 
-    A PCINR is queried on :func:`cinr_lab.models.grid` at ``rate / 16000`` times the training
-    density (its continuous representation); a TCNN only at the training rate.
+    A continuous decoder (a PCINR) is queried on :func:`cinr_lab.models.grid` at ``rate / 16000``
+    times the training density; another (a TCNN) only at the training rate.
     """
-    config = model.config
     device = next(model.parameters()).device
     out = []
     with torch.no_grad():
         for part in z.split(chunk):
-            part = part.to(device)
-            if config.kind == "tcnn":
-                if rate != NSYNTH_RATE:
-                    raise ValueError(
-                        f"a TCNN renders only at its training rate {NSYNTH_RATE} Hz, not {rate}"
-                    )
-                out.append(model(part).cpu())
-            else:
-                t = models.grid(config.samples, rate / NSYNTH_RATE, device)
-                out.append(model(part, t).cpu())
+            out.append(model.render(part.to(device), rate / NSYNTH_RATE).cpu())
     return torch.cat(out)
 
 
@@ -237,13 +243,6 @@ def _device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _coordinates(gen: torch.Generator, batch: int, samples: int, k: int) -> Tensor:
-    """``[batch, k]`` sample indices, ``k`` evenly spaced over the clip; random offset per row."""
-    stride = samples / k
-    offset = torch.rand(batch, 1, generator=gen) * stride
-    return (offset + torch.arange(k) * stride).long().clamp_(max=samples - 1)
-
-
 class Trainer:
     """Trains a decoder and the notes' latents; writes the run folder as it goes.
 
@@ -251,14 +250,17 @@ class Trainer:
     """
 
     def __init__(self, path: Path, model_config, train_config: TrainConfig, clips: nsynth.Clips):
-        if train_config.wr and model_config.kind != "pcinr":
-            raise RunError("--wr (weight regularisation) applies to PCINRs, not to a TCNN")
         self.path, self.clips = path, clips
         self.model_config, self.config = model_config, train_config
         self.device = _device()
         with torch.random.fork_rng(devices=[]):  # seed the init without touching the caller's RNG
             torch.manual_seed(train_config.seed)
             self.model = models.build(model_config).to(self.device)
+        if train_config.wr and not self.model.regularised_weights():
+            raise RunError(
+                f"--wr (weight regularisation) needs weights to regularise; a "
+                f"{type(self.model).__name__} has none"
+            )
         n = len(clips)
         self.latents = nn.Parameter(
             torch.randn(
@@ -308,6 +310,7 @@ class Trainer:
             "model": dataclasses.asdict(model_config),
             "train": dataclasses.asdict(train_config),
             "notes": clips.names,
+            "data": nsynth.identity(clips.root),
         }
         atomic.write_text(path / "config.json", json.dumps(config, indent=1))
         atomic.write_text(path / "loss.csv", ",".join(LOSS_COLUMNS) + "\n")
@@ -323,7 +326,9 @@ class Trainer:
             raise RunError(f"{path}: holds a {train_config.model!r} run, not {model!r}")
         if steps is not None:
             train_config = dataclasses.replace(train_config, steps=steps)
-        clips = nsynth.load(train_config.data, subset=config["notes"], seconds=train_config.seconds)
+        root = nsynth.resolve_root(train_config.data)
+        check_data(path, config.get("data"), root)
+        clips = nsynth.load(root, subset=config["notes"], seconds=train_config.seconds)
         if clips.names != config["notes"]:
             raise RunError(f"{path}: the data no longer holds the run's notes in order")
         trainer = cls(path, models.ModelConfig.from_dict(config["model"]), train_config, clips)
@@ -367,24 +372,8 @@ class Trainer:
         by ``samples / coords``, averaged over notes), whatever the objective, so curves of
         different recipes compare; ``"loss"`` is what the optimiser minimises.
         """
-        c, kind = self.config, self.model_config.kind
-        target = self.audio[notes]
-        samples = target.shape[1]
-        if kind == "pcinr":
-            idx = _coordinates(self.gen, len(notes), samples, min(c.coords, samples)).to(
-                self.device
-            )
-            target = target.gather(1, idx)
-            t = models.grid(samples, device=self.device)[idx]
-            scale = samples / idx.shape[1]  # the sum over K points estimates the sum over the clip
-
-            def predict(z):
-                return self.model(z, t)
-        else:
-            scale = 1.0
-
-            def predict(z):
-                return self.model(z)
+        c = self.config
+        predict, target, scale = self.model.training_batch(self.audio[notes], c.coords, self.gen)
 
         z = self.latents[notes] if z is None else z
         for _ in range(c.inner_steps):  # v0's inner loop on the latents
@@ -403,7 +392,9 @@ class Trainer:
             else zero
         )
         terms["stft"] = multi_stft_loss(pred, target) if c.stft_weight else zero
-        terms["wr"] = sum(w.pow(2).sum() for w in self.model.inr_parameters()) if c.wr else zero
+        terms["wr"] = (
+            sum(w.pow(2).sum() for w in self.model.regularised_weights()) if c.wr else zero
+        )
         terms["loss"] = (
             c.mse_weight * (sse * scale if c.mse_rescale else sse)
             + c.deriv_weight * terms["deriv"]
@@ -465,7 +456,7 @@ class Trainer:
 
         c = self.config
         n = len(self.clips)
-        points = points_per_step(c, self.model_config, n)
+        points = points_per_step(c, self.model, n)
         bar = tqdm(
             total=c.steps,
             initial=self.step,
@@ -556,7 +547,7 @@ def _optimizers(model, latents, model_config, c: TrainConfig) -> dict[str, torch
 
     With ``latent_update="adam"`` the latents join the INR's optimiser at ``latent_lr``.
     """
-    lr = c.decoder_lr(model_config.kind)
+    lr = c.decoder_lr(model)
     groups = model.parameter_groups()
     latent = [{"params": [latents], "lr": c.latent_lr or lr, "weight_decay": 0.0}]
     latent = latent if c.latent_update == "adam" else []
@@ -644,8 +635,14 @@ def _read_run(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return config, state
 
 
-def load_run(path) -> Run:
-    """Load a run folder's model and latents from its checkpoint (on the CPU, eval mode)."""
+def load_run(path, device: str | torch.device | None = None) -> Run:
+    """Load a run folder's model and latents from its checkpoint (eval mode).
+
+    Args:
+        path: the run folder.
+        device: where the model goes (``None``: CUDA when present, else the CPU). The latents
+            stay on the CPU; rendering moves them to the model in chunks and returns CPU tensors.
+    """
     path = Path(path)
     config, state = _read_run(path)
     model_config = models.ModelConfig.from_dict(config["model"])
@@ -654,7 +651,7 @@ def load_run(path) -> Run:
         model.load_state_dict(state["model"])
     except RuntimeError as err:
         raise RunError(f"{path / 'checkpoint.pt'}: weights do not fit the model ({err})") from err
-    model.eval()
+    model.eval().to(_device() if device is None else device)
     return Run(
         path,
         model,
@@ -663,7 +660,38 @@ def load_run(path) -> Run:
         model_config,
         TrainConfig(**config["train"]),
         state["step"],
+        config.get("data"),
     )
+
+
+def check_data(path: Path, recorded: dict | None, root: Path) -> None:
+    """Refuse to train further or evaluate the run in ``path`` against other data than its own.
+
+    Args:
+        path: the run folder (named in the error).
+        recorded: the run's ``data`` (:func:`cinr_lab.nsynth.identity` when it was created), or
+            ``None`` for a run saved before runs recorded it: those trained on the embedded set
+            unless told otherwise, so only a SoundFont rendering is accepted for them.
+        root: the folder about to be used.
+
+    Raises:
+        RunError: naming both data sets.
+    """
+    current = nsynth.identity(root)
+    if recorded is None:
+        if current["source"] == "soundfont":
+            return
+        raise RunError(
+            f"{path}: the run does not record the data it was trained on (saved by an older "
+            f"cinr_lab, most likely on the embedded set); it cannot be checked against "
+            f"{nsynth.describe(current)}. Train it again on this data"
+        )
+    if not nsynth.same_data(recorded, current):
+        raise RunError(
+            f"{path}: trained on {nsynth.describe(recorded)}, but the data now is "
+            f"{nsynth.describe(current)} (set --data or CINR_NSYNTH to the run's data, or train "
+            "a new run)"
+        )
 
 
 def fit_or_load(
@@ -684,12 +712,15 @@ def fit_or_load(
     config = json.loads((path / "config.json").read_text())
     wanted_model = dataclasses.asdict(model_config or models.config_for(train_config.model))
     wanted_model["samples"] = config["model"]["samples"]
-    if config["train"] != dataclasses.asdict(train_config) or config["model"] != wanted_model:
+    # Read back as configs, so fields added since the run was saved take their defaults.
+    saved_model = dataclasses.asdict(models.ModelConfig.from_dict(config["model"]))
+    if config["train"] != dataclasses.asdict(train_config) or saved_model != wanted_model:
         raise RunError(
             f"{path}: holds a run with other settings; delete it or choose another folder"
         )
     if not (path / "checkpoint.pt").exists():
         raise RunError(f"{path}: holds a run that never reached its first checkpoint; delete it")
+    check_data(path, config.get("data"), nsynth.resolve_root(train_config.data))
     if load_run(path).step < train_config.steps:
         Trainer.resume(path).fit(progress)
     return load_run(path)
@@ -732,10 +763,9 @@ def encode(
     opt = torch.optim.Adam([z], lr=lr)
     frozen = [p.requires_grad for p in model.parameters()]
     model.requires_grad_(False)
-    t = None if config.kind == "tcnn" else models.grid(config.samples, device=device)
     try:
         for _ in range(steps):
-            pred = model(z) if t is None else model(z, t)
+            pred = model.render(z)
             loss = summed_squared_error(pred, target).mean()
             opt.zero_grad()
             loss.backward()
@@ -746,19 +776,15 @@ def encode(
     return z.detach()[0].cpu()
 
 
-def points_per_step(train_config: TrainConfig, model_config: models.ModelConfig, notes: int) -> int:
-    """Coordinates evaluated per step (what the throughput figures count)."""
-    per_note = (
-        min(train_config.coords, model_config.samples)
-        if model_config.kind == "pcinr"
-        else model_config.samples
-    )
-    return min(train_config.batch, notes) * per_note
+def points_per_step(train_config: TrainConfig, model: Decoder, notes: int) -> int:
+    """Outputs evaluated per step (what the throughput figures count)."""
+    return min(train_config.batch, notes) * model.points_per_note(train_config.coords)
 
 
 __all__ = [
     "Run",
     "RunError",
+    "check_data",
     "TrainConfig",
     "Trainer",
     "TrainingDiverged",

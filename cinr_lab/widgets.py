@@ -14,9 +14,8 @@ updates an inline player and the plots, and a button saves the current sound as 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from cinr_lab import nsynth, train
+from cinr_lab import train
 from cinr_lab.audio import NSYNTH_RATE, wav_bytes, write_wav
+from cinr_lab.decoder import Decoder
 
 
 @dataclass(frozen=True)
@@ -84,22 +84,10 @@ def latent(
     return z.float()
 
 
-@contextlib.contextmanager
-def scaled_omegas(model: nn.Module, first: float = 1.0, hidden: float = 1.0) -> Iterator[None]:
-    """Temporarily multiply a PCINR's ``ω_first`` and ``ω_hidden`` (the weights are untouched)."""
-    if model.config.kind != "pcinr":
-        if first != 1.0 or hidden != 1.0:
-            raise ValueError(f"ω multipliers need a PCINR, not a {model.config.kind!r} model")
-        yield
-        return
-    saved = [layer.omega for layer in model.layers]
-    try:
-        for i, layer in enumerate(model.layers):
-            layer.omega = saved[i] * (first if i == 0 else hidden)
-        yield
-    finally:
-        for layer, omega in zip(model.layers, saved, strict=True):
-            layer.omega = omega
+def scaled_omegas(model: Decoder, first: float = 1.0, hidden: float = 1.0):
+    """Temporarily multiply a decoder's ``ω_first`` and ``ω_hidden`` (the weights are untouched);
+    see :meth:`cinr_lab.decoder.Decoder.scaled`. Multipliers of 1 suit any decoder."""
+    return model.scaled(first, hidden)
 
 
 def synthesize(
@@ -178,7 +166,7 @@ class Explorer:
             w.HTML("<b>Interpolate</b> between two notes' latents"), self.other, self.mix,
             w.HTML("<b>Latent directions</b> (principal components; slider in std devs)"),
             *self.pcs,
-            w.HTML("<b>Sine scales</b> (PCINR only)"), self.omega_first, self.omega_hidden,
+            w.HTML("<b>Sine scales</b> (INRs only)"), self.omega_first, self.omega_hidden,
             w.HBox([self.autoplay, self.save_button]), self.status,
         ])  # fmt: skip
         players = w.VBox([w.HTML("reconstruction"), self.player, w.HTML("truth"),
@@ -202,7 +190,7 @@ class Explorer:
         """Render the controls' sound now, update the players and the plots; returns the wave."""
         start = time.perf_counter()
         first, hidden = self.omega_first.value, self.omega_hidden.value
-        if self.run.model_config.kind != "pcinr":
+        if not self.run.model.scales():
             first = hidden = 1.0
         self.wave = synthesize(self.run.model, self.current_latent(), first, hidden)
         seconds = time.perf_counter() - start
@@ -231,10 +219,7 @@ class Explorer:
 
     def _truth_of(self, label: str) -> np.ndarray:
         if label not in self._truth:
-            run = self.runs[label]
-            clips = nsynth.load(run.train_config.data, subset=run.notes,
-                                seconds=run.train_config.seconds)  # fmt: skip
-            self._truth[label] = clips.audio
+            self._truth[label] = self.runs[label].truth()  # refuses other data than the run's
         return self._truth[label]
 
     def _model_changed(self, change=None) -> None:
@@ -244,8 +229,8 @@ class Explorer:
             share = self.pca.explained[i] if i < len(self.pca.explained) else 0.0
             s.description = f"PC {i + 1} ({share:.0%})"
             s.disabled = i >= len(self.pca.explained)
-        pcinr = run.model_config.kind == "pcinr"
-        self.omega_first.disabled = self.omega_hidden.disabled = not pcinr
+        scalable = bool(run.model.scales())
+        self.omega_first.disabled = self.omega_hidden.disabled = not scalable
         with self.note.hold_trait_notifications(), self.other.hold_trait_notifications():
             self.note.options = self._notes(run)
             self.other.options = self._notes(run)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cinr_lab import models, reference
+from cinr_lab import decoder, models, reference
 
 
 def _pair(name: str, seed: int = 0):
@@ -96,14 +96,14 @@ def test_paper_recipe_trains_as_the_papers_loop(make_nsynth, tmp_path, monkeypat
     start = {k: v.detach().clone() for k, v in trainer.model.named_parameters()}
     audio, z0 = trainer.audio.clone(), trainer.latents.detach().clone()
 
-    plan, coordinates = [], train._coordinates
+    plan, coordinates = [], decoder.strided_indices
 
     def recording(*args):
         cols = coordinates(*args)
         plan.append(cols)
         return cols
 
-    monkeypatch.setattr(train, "_coordinates", recording)
+    monkeypatch.setattr(decoder, "strided_indices", recording)
     notes, batch_notes = [], trainer.batch_notes
     monkeypatch.setattr(trainer, "batch_notes", lambda: notes.append(batch_notes()) or notes[-1])
     trainer.fit(progress=False)

@@ -112,7 +112,11 @@ def test_race_writes_curves_and_resumes(make_nsynth, tmp_path):
     records = [json.loads(x) for x in lines]
     assert [r["label"] for r in records] == ["a", "b"]
     for r in records:
-        assert r["final"]["seconds"] >= 1.0 and len(r["curve"]) >= 2
+        # Measured at the first step past `every` (0.5 s) and at the end; a slow (loaded) machine
+        # may take longer than that for a step, so the two can be one.
+        seconds = [p["seconds"] for p in r["curve"]]
+        assert seconds[0] >= 0.5 and seconds == sorted(seconds) and seconds[-1] >= 1.0
+        assert r["final"] == r["curve"][-1] and r["final"]["step"] >= 1
         assert r["final"]["mse"] > 0 and r["silence_mse"] > 0
     assert "| a |" in report.read_text() and "Mean per-note SNR" in report.read_text()
     mtime = (tmp_path / "out" / "recipe_test.jsonl").stat().st_mtime_ns

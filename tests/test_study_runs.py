@@ -1,4 +1,4 @@
-"""The study's shipped runs (``models/study/``): ``make runs`` copies them instead of training, they
+"""The study's shipped runs (``models/runs/``): ``make runs`` copies them instead of training, they
 are the runs the committed results were measured on, and copying never clobbers a run."""
 
 from __future__ import annotations
@@ -10,16 +10,18 @@ import numpy as np
 import pytest
 import torch
 
-from cinr_lab import analysis, metrics, nsynth, pretrained, table, train
+from cinr_lab import experiments, metrics, nsynth, pretrained, train
 
 ROOT = Path(__file__).resolve().parents[1]
-SCALE = table.DEFAULT_SCALE
+SCALE = experiments.DEFAULT_SCALE
 
 
 def needed(runs: Path) -> list[Path]:
     """Every run folder ``cinr-lab runs`` asks for at the default scale (seed 0)."""
-    paths = [table.run_path(runs, SCALE, s, a, 0) for s in nsynth.SETS for a in table.ARCHS]
-    paths += [analysis.sweep_path(runs, SCALE, o) for o in analysis.OMEGA_SWEEP]
+    paths = [
+        experiments.run_path(runs, SCALE, s, a, 0) for s in nsynth.SETS for a in experiments.ARCHS
+    ]
+    paths += [experiments.sweep_path(runs, SCALE, o) for o in experiments.OMEGA_SWEEP]
     return list(dict.fromkeys(paths))
 
 
@@ -29,7 +31,9 @@ def committed_records() -> dict[tuple[str, str], dict]:
     return {(r["set"], r["arch"]): r for r in records if r["scale"] == SCALE and r["seed"] == 0}
 
 
-def test_every_study_run_is_shipped_and_loads_without_training(tmp_path, monkeypatch):
+def test_every_study_run_is_shipped_and_loads_without_training(
+    embedded_home, tmp_path, monkeypatch
+):
     runs = tmp_path / "runs"
 
     def no_training(*args, **kwargs):
@@ -39,19 +43,22 @@ def test_every_study_run_is_shipped_and_loads_without_training(tmp_path, monkeyp
     for path in needed(runs):
         assert pretrained.restore(path, runs), f"{pretrained.study_copy(path, runs)}: not shipped"
     for set_name in nsynth.SETS:
-        for arch in table.ARCHS:  # the exact configs the table and the notebooks ask for
-            run = table.fit(SCALE, set_name, arch, 0, runs, progress=False)
-            assert run.step == table.train_config(table.SCALES[SCALE], arch, set_name, 0).steps
-    for omega in analysis.OMEGA_SWEEP:
-        assert analysis.sweep_run(SCALE, omega, runs, progress=False).step > 0
+        for arch in experiments.ARCHS:  # the exact configs the table and the notebooks ask for
+            run = experiments.fit(SCALE, set_name, arch, 0, runs, progress=False)
+            assert (
+                run.step
+                == experiments.train_config(experiments.SCALES[SCALE], arch, set_name, 0).steps
+            )
+    for omega in experiments.OMEGA_SWEEP:
+        assert experiments.sweep_run(SCALE, omega, runs, progress=False).step > 0
 
 
 @pytest.mark.parametrize("set_name", nsynth.SETS)
 def test_shipped_runs_score_what_results_say(embedded_home, tmp_path, set_name):
     records = committed_records()
-    truth = nsynth.load(subset=set_name, items=table.SCALES[SCALE].items).audio
-    for arch in table.ARCHS:
-        path = table.run_path(tmp_path, SCALE, set_name, arch, 0)
+    truth = nsynth.load(subset=set_name, items=experiments.SCALES[SCALE].items).audio
+    for arch in experiments.ARCHS:
+        path = experiments.run_path(tmp_path, SCALE, set_name, arch, 0)
         run = train.load_run(pretrained.study_copy(path, tmp_path))
         estimate = run.render().numpy()
         expected = records[(set_name, arch)]
@@ -59,13 +66,13 @@ def test_shipped_runs_score_what_results_say(embedded_home, tmp_path, set_name):
         assert metrics.snr(truth, estimate).mean() == pytest.approx(expected["snr"], abs=0.01)
 
 
-def test_restore_copies_only_into_an_empty_place(tmp_path, monkeypatch):
+def test_restore_copies_only_into_an_empty_place(embedded_home, tmp_path, monkeypatch):
     models = tmp_path / "models"
     monkeypatch.setenv("CINR_MODELS", str(models))
     runs = tmp_path / "runs"
-    path = runs / "cpu" / "keyboard" / "PCINR-seed0"
+    path = runs / SCALE / "keyboard" / "PCINR-seed0"
     assert not pretrained.restore(path, runs)  # nothing shipped: the caller trains
-    source = ROOT / "models" / "study" / "cpu" / "keyboard" / "PCINR-seed0"
+    source = ROOT / "models" / "runs" / SCALE / "keyboard" / "PCINR-seed0"
     shipped = pretrained.study_copy(path, runs)
     shipped.parent.mkdir(parents=True)
     shipped.symlink_to(source, target_is_directory=True)
@@ -80,10 +87,10 @@ def test_a_damaged_shipped_copy_is_an_error_not_a_retrain(tmp_path, monkeypatch)
     models = tmp_path / "models"
     monkeypatch.setenv("CINR_MODELS", str(models))
     runs = tmp_path / "runs"
-    path = runs / "cpu" / "keyboard" / "PCINR-seed0"
+    path = runs / SCALE / "keyboard" / "PCINR-seed0"
     shipped = pretrained.study_copy(path, runs)
     shipped.mkdir(parents=True)
-    source = ROOT / "models" / "study" / "cpu" / "keyboard" / "PCINR-seed0"
+    source = ROOT / "models" / "runs" / SCALE / "keyboard" / "PCINR-seed0"
     (shipped / "config.json").write_text((source / "config.json").read_text())
     (shipped / "checkpoint.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(train.RunError, match="checkpoint"):
@@ -92,9 +99,24 @@ def test_a_damaged_shipped_copy_is_an_error_not_a_retrain(tmp_path, monkeypatch)
 
 
 def test_shipped_runs_hold_no_optimiser_state(tmp_path):
-    checkpoints = sorted((ROOT / "models" / "study").rglob("checkpoint.pt"))
+    checkpoints = sorted((ROOT / "models" / "runs").rglob("checkpoint.pt"))
     assert len(checkpoints) == len(needed(tmp_path))  # nothing stale shipped beside them
     for ckpt in checkpoints:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)
         assert set(state) == set(pretrained.KEEP), ckpt
         assert np.isfinite(state["latents"].numpy()).all()
+
+
+def test_restore_copies_nothing_trained_on_other_data(
+    embedded_home, make_nsynth, tmp_path, monkeypatch
+):
+    """The shipped runs were trained on the embedded set: asked for runs on an NSynth folder,
+    ``make runs`` trains them rather than copy runs of other data."""
+    runs = tmp_path / "runs"
+    path = runs / SCALE / "keyboard" / "PCINR-seed0"
+    assert not pretrained.restore(path, runs, make_nsynth())
+    monkeypatch.setenv("CINR_NSYNTH", str(tmp_path / "nsynth"))
+    assert not pretrained.restore(path, runs)
+    assert not path.exists()
+    monkeypatch.delenv("CINR_NSYNTH")
+    assert pretrained.restore(path, runs)  # the embedded set: the shipped run's own data

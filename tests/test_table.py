@@ -6,9 +6,9 @@ import csv
 
 import pytest
 
-from cinr_lab import metrics, table, train
+from cinr_lab import experiments, metrics, table, train
 
-TINY = table.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
+TINY = experiments.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
 
 
 def test_build_writes_both_tables_and_resumes(embedded_home, tmp_path, monkeypatch):
@@ -71,25 +71,6 @@ def test_findings_follow_the_numbers():
     ]
     opposite = dict(table.findings(cells(5.0, 4.0, 0.3, 0.4, 0.5, 0.7)))
     assert not any(v for v in opposite.values() if v is not None)
-
-
-@pytest.mark.parametrize("name", ["cpu", "paper"])
-def test_scales_train_every_row_as_its_recipe_says(name):
-    scale = table.SCALES[name]
-    configs = [table.train_config(scale, arch, "keyboard", 0) for arch in table.ARCHS]
-    assert [c.model for c in configs] == ["tcnn", "pcinr", "pcinr-wide", "pcinr", "pcinr"]
-    assert [c.weight_decay > 0 for c in configs] == [False, False, False, True, False]
-    paper, ours = configs[1], configs[4]
-    assert paper.optimizer == ours.optimizer == "adabelief" and paper.latent_update == "sgd"
-    assert paper.lr is None and ours.lr == train.RECIPES["ours"].lr  # None: the paper's 1e-5
-    # "ours" gets the wall time of the paper's row: half the coordinates, twice the steps
-    assert (ours.steps, ours.coords) == (2 * paper.steps, paper.coords // 2)
-    assert {c.items for c in configs} == {scale.items}
-
-
-def test_run_folders_are_plain_names(tmp_path):
-    assert table.run_path(tmp_path, "cpu", "keyboard", "PCINR (ours)", 1).name == "PCINR-ours-seed1"
-    assert table.run_path(tmp_path, "cpu", "keyboard", "PCINR Wide", 0).name == "PCINR-Wide-seed0"
 
 
 def test_ratios_to_silence():

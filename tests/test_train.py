@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
+import shutil
 
 import numpy as np
 import pytest
@@ -145,11 +147,11 @@ def test_weight_regularisation_and_inner_loop(make_nsynth, tmp_path):
         tmp_path / "wr", config(root, wr=1e-3, inner_steps=1), TINY_PCINR
     )
     terms = trainer.loss(torch.tensor([0, 1]))
-    expected = sum(w.pow(2).sum() for w in trainer.model.inr_parameters())
+    expected = sum(w.pow(2).sum() for w in trainer.model.regularised_weights())
     torch.testing.assert_close(terms["wr"], expected)
     terms["loss"].backward()
     assert trainer.latents.grad is not None  # through the inner step to the stored latents
-    with pytest.raises(train.RunError, match="applies to PCINRs"):
+    with pytest.raises(train.RunError, match="needs weights to regularise; a TCNN has none"):
         train.Trainer.create(tmp_path / "t", config(root, model="tcnn", wr=1e-3), TINY_TCNN)
 
 
@@ -226,3 +228,43 @@ def test_fit_or_load_finishes_an_interrupted_run(make_nsynth, tmp_path):
     (tmp_path / "r" / "config.json").write_text(text)  # as if stopped at step 3 of 6
     assert train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False).step == 6
     assert list(train.loss_curve(tmp_path / "r")["step"]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_runs_know_their_data(make_nsynth, tmp_path):
+    """A run records what it was trained on; evaluating or continuing it on other data is an
+    error naming both, while the same data in another folder is the same data."""
+    root = make_nsynth()
+    cfg = config(root, steps=2, checkpoint_every=1)
+    run = train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
+    assert run.data == nsynth.identity(root) and run.data["source"] == "nsynth"
+    np.testing.assert_array_equal(run.truth(), nsynth.load(root, subset=run.notes).audio)
+
+    moved = tmp_path / "moved"
+    shutil.copytree(root, moved)  # the same notes and metadata elsewhere: the same data
+    elsewhere = dataclasses.replace(run, train_config=dataclasses.replace(cfg, data=str(moved)))
+    np.testing.assert_array_equal(elsewhere.truth(), run.truth())
+
+    examples = nsynth.read_examples(root)  # other data under the same note names
+    for meta in examples.values():
+        meta["comment"] = "re-recorded"
+    (root / "examples.json").write_text(json.dumps(examples))
+    with pytest.raises(train.RunError, match=r"trained on an NSynth folder at .*nsynth \(exam"):
+        run.truth()
+    with pytest.raises(train.RunError, match="but the data now is an NSynth folder"):
+        train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
+    with pytest.raises(train.RunError, match="but the data now is an NSynth folder"):
+        train.Trainer.resume(tmp_path / "r", steps=3)
+
+
+def test_a_run_saved_without_its_data_is_trusted_only_on_a_soundfont_set(make_nsynth, tmp_path):
+    root = make_nsynth()
+    train.Trainer.create(tmp_path / "r", config(root, steps=1), TINY_PCINR).fit(progress=False)
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())
+    del saved["data"]  # as cinr_lab 0.2 wrote it
+    (tmp_path / "r" / "config.json").write_text(json.dumps(saved))
+    run = train.load_run(tmp_path / "r")
+    assert run.data is None
+    with pytest.raises(train.RunError, match="does not record the data it was trained on"):
+        run.truth()
+    (root / "BUILD.json").write_text(json.dumps({"soundfont_sha256": "ab" * 32}))
+    assert run.truth().shape == (4, 16000)  # a SoundFont rendering: what 0.2 trained on

@@ -52,7 +52,7 @@ def test_synthesize_scales_omega_and_restores_it(tiny_run):
         raise RuntimeError
     assert [layer.omega for layer in model.layers] == [1760.0, 245.0, 245.0]
     tcnn = models.build(models.config_for("tcnn", tcnn_dim=1, tcnn_post_filter=16))
-    with pytest.raises(ValueError, match="PCINR"):
+    with pytest.raises(ValueError, match="a TCNN has no scales"):
         widgets.synthesize(tcnn, torch.zeros(256), hidden=2.0)
 
 

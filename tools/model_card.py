@@ -19,7 +19,7 @@ ROWS = {"pcinr": "PCINR (ours)", "tcnn": "TCNN"}
 RECORDS = {
     (r["set"], r["arch"]): r
     for r in map(json.loads, (ROOT / "results" / "runs.jsonl").read_text().splitlines())
-    if r["scale"] == "cpu" and r["seed"] == 0
+    if r["scale"] == "study" and r["seed"] == 0
 }
 
 
@@ -53,7 +53,7 @@ def main() -> int:
 
 Four auto-decoders, one PCINR and one TCNN per paper set, trained with the project's own code on
 the embedded NSynth stand-in (TimGM6mb SoundFont renders of the paper's note lists; see the main
-README). They are the seed-0 runs of the committed Table 1 (`cinr-lab table --scale cpu`): the
+README). They are the seed-0 runs of the committed Table 1 (`cinr-lab table --scale study`): the
 paper code's models (`pcinr`, `tcnn`), the TCNN trained with the paper's recipe and the PCINR with
 ours (the table's "PCINR (ours)" row: the paper's recipe with lr 3e-5 and 1000 coordinates per
 note, the best-fitting PCINR of the table at the same wall time as the paper recipe's). Load one
@@ -62,7 +62,7 @@ folder holds `config.json` (model and training configs, the note list), `checkpo
 and latents only; no optimiser state, so it cannot be resumed) and `loss.csv` (the training
 curve).
 
-`models/study/` holds, exported the same way, every seed-0 run of the study (Table 1's five rows
+`models/runs/` holds, exported the same way, every seed-0 run of the study (Table 1's five rows
 on both sets and the `ω_hidden` sweep): `make runs` copies them into `runs/` instead of training
 them for an hour, and `tests/test_study_runs.py` checks that they score what `results/runs.jsonl`
 says.
@@ -70,7 +70,7 @@ says.
 ## How they were made
 
 ```sh
-tools/train_shipped.sh          # cinr-lab runs --scale cpu --retrain --ship, then export-model
+tools/train_shipped.sh          # cinr-lab runs --scale study --retrain --ship, then export-model
 .venv/bin/python tools/model_card.py   # this file
 ```
 

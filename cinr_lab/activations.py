@@ -1,0 +1,105 @@
+"""Activations of the conditional INR's layers: the registry a new INR variant plugs into.
+
+A FiLM layer of a conditional INR computes ``x = W h + b`` and then ``a = σ(x; s, β)``, where
+``s = ω + γ`` is the layer's scale (its ``ω`` plus the FiLM frequency ``γ``) and ``β`` the FiLM
+shift. An :class:`Activation` is ``σ`` together with the initialisation it needs. A new INR
+variant is then one activation here (or none) plus one preset in :data:`cinr_lab.models.PRESETS`.
+
+Periodic activations (``σ = sin(φ)``) also give their phase ``φ``, from which the
+stationary-point analysis estimates ``∫ |φ'(t)| dt / π`` besides counting (see
+:func:`cinr_lab.analysis.stationary_points`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+
+class Activation:
+    """``σ(x; s, β)`` of a FiLM layer and its initialisation. Subclasses implement the methods.
+
+    Attributes:
+        name: its key in :data:`ACTIVATIONS`.
+        periodic: ``σ = sin(φ(x; s, β))``, and :meth:`phase` gives ``φ``.
+    """
+
+    name: str = ""
+    periodic: bool = False
+
+    def __call__(self, x: Tensor, scale: Tensor | float, shift: Tensor | float) -> Tensor:
+        """The layer's output for pre-activations ``x``, scale ``s = ω + γ`` and shift ``β``."""
+        raise NotImplementedError
+
+    def phase(self, x: Tensor, scale: Tensor | float, shift: Tensor | float) -> Tensor:
+        """``φ`` with ``σ = sin(φ)`` (periodic activations only)."""
+        raise NotImplementedError(f"activation {self.name!r} is not periodic")
+
+    def init_(self, linear: nn.Linear, omega: float, first: bool, init: str) -> None:
+        """Draw ``linear``'s weights and bias in place for a layer of scale ``omega``."""
+        raise NotImplementedError
+
+
+class Sine(Activation):
+    """SIREN's sine under π-GAN's FiLM: ``σ = sin(s · x + β)``, ``s = ω + γ``.
+
+    Initialisation (Sitzmann et al. 2020): the first layer draws ``W ~ U(±1/fan_in)``, the others
+    ``W ~ U(±√(6/fan_in)/ω)`` so that ``ω · W h`` keeps unit-order pre-activations through depth.
+    ``init="paper"`` draws ``b ~ U(0, 2π)`` (the paper's "polar" bias; note that ``s`` multiplies
+    it); ``"v0"`` keeps PyTorch's default bias.
+    """
+
+    name, periodic = "sine", True
+
+    def phase(self, x, scale, shift):
+        return scale * x + shift
+
+    def __call__(self, x, scale, shift):
+        return torch.sin(self.phase(x, scale, shift))
+
+    def init_(self, linear, omega, first, init):
+        fan_in = linear.in_features
+        bound = 1 / fan_in if first else math.sqrt(6 / fan_in) / omega
+        with torch.no_grad():
+            linear.weight.uniform_(-bound, bound)
+            if init == "paper":
+                linear.bias.uniform_(0, 2 * math.pi)
+
+
+class Finer(Activation):
+    """FINER's variable-periodic sine (Liu et al., CVPR 2024, arXiv 2312.02434) under FiLM:
+    ``σ = sin(s · (|x| + 1) · x + β)``.
+
+    The factor ``|x| + 1`` raises the local frequency with ``|x|``, so the bias range sets which
+    frequencies a unit starts with. Initialisation: weights as SIREN's (see :class:`Sine`); biases
+    ``U(±k)`` with ``k = FIRST_BIAS`` in the first layer (FINER's knob for the frequency range) and
+    ``U(±1/√fan_in)`` elsewhere (FINER's code keeps PyTorch's default there).
+    """
+
+    name, periodic = "finer", True
+    FIRST_BIAS = 1.0
+
+    def phase(self, x, scale, shift):
+        return scale * ((x.abs() + 1) * x) + shift
+
+    def __call__(self, x, scale, shift):
+        return torch.sin(self.phase(x, scale, shift))
+
+    def init_(self, linear, omega, first, init):
+        Sine().init_(linear, omega, first, "v0")
+        k = self.FIRST_BIAS if first else 1 / math.sqrt(linear.in_features)
+        with torch.no_grad():
+            linear.bias.uniform_(-k, k)
+
+
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (Sine(), Finer())}
+"""Activations by name (``ModelConfig.activation``)."""
+
+
+def get(name: str) -> Activation:
+    """The activation ``name``; an unknown name is an error listing the known ones."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]

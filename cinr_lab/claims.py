@@ -1,0 +1,421 @@
+"""Findings as data: what each notebook claims, judged at the scale it runs at.
+
+A notebook computes its numbers, turns them into :class:`Claim` s with one of the functions
+below (``training`` for notebook 02, ``findings`` and ``ratios`` for 03, ``high_frequency`` and
+``superres`` for 04, ``stationary`` and ``sweep`` for 05), and calls :func:`check`. At a scale
+with recorded expectations (:data:`EXPECTED`: what the committed study found) a claim that no
+longer comes out as recorded fails the cell, naming it; at any other scale (``paper`` after a GPU
+run, or a scale of your own) the claims are reported, not asserted, so a long run ends in a table
+of what reproduced rather than in an error.
+
+Properties that hold whatever the scale (a count agreeing with its estimate, a render passing
+through its samples) stay plain ``assert`` s in the notebooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One finding: what it says, whether it holds in these numbers, and the numbers."""
+
+    text: str
+    holds: bool | None  # None: not measurable here
+    numbers: str = ""
+
+
+class ClaimsChanged(AssertionError):
+    """Findings at a scale with recorded expectations came out otherwise."""
+
+
+def check(
+    notebook: str,
+    claims: Sequence[Claim],
+    scale: str,
+    expected: Mapping[str, Mapping[str, Mapping[str, bool]]] | None = None,
+) -> list[Claim]:
+    """Print the claims and hold them to the expectations recorded for ``scale``, if any.
+
+    Args:
+        notebook: the key of :data:`EXPECTED` (``"02"``, ``"04_hf"``, ...: a notebook, or one
+            of its sections).
+        claims: what the notebook found.
+        scale: the scale it ran at.
+        expected: ``{notebook: {scale: {claim text: holds}}}`` (default :data:`EXPECTED`).
+
+    Returns:
+        ``claims``.
+
+    Raises:
+        ClaimsChanged: at a recorded scale, a claim came out otherwise or is not recorded (an
+            expectation without a claim is an error too: a claim was renamed or dropped).
+    """
+    recorded = (EXPECTED if expected is None else expected).get(notebook, {}).get(scale)
+    for c in claims:
+        mark = {True: "yes", False: "no ", None: "n/a"}[c.holds]
+        print(f"{mark}  {c.text}" + (f"  [{c.numbers}]" if c.numbers else ""))
+    if recorded is None:
+        print(
+            f"(no expectations recorded for {notebook} at scale {scale!r}: reported, not checked)"
+        )
+        return list(claims)
+    found = {c.text: c.holds for c in claims}
+    wrong = [
+        f"{text!r}: expected {want}, found {found.get(text, 'no such claim')}"
+        for text, want in recorded.items()
+        if found.get(text, "missing") != want
+    ]
+    wrong += [f"{text!r}: not recorded for {scale!r}" for text in found if text not in recorded]
+    if wrong:
+        raise ClaimsChanged(f"{notebook} at scale {scale!r}: " + "; ".join(wrong))
+    print(f"(all {len(claims)} match what the committed {scale!r} study found)")
+    return list(claims)
+
+
+# --------------------------------------------------------------------------- notebook 02
+
+
+def training(
+    final: Mapping[str, float], snr: Mapping[str, float], silence: float, hf: Mapping[str, float]
+) -> list[Claim]:
+    """Notebook 02's claims.
+
+    Args:
+        final: whole-clip MSE (mean over notes) of ``"pcinr"``, ``"tcnn"``, ``"pcinr (ours)"``.
+        snr: mean per-note SNR (dB) of the same runs.
+        silence: the MSE of predicting silence.
+        hf: median share of energy above 4 kHz of ``"truth"`` and of each run.
+    """
+    p, t, o = final["pcinr"], final["tcnn"], final["pcinr (ours)"]
+    return [
+        Claim(
+            "the TCNN ends on the silence plateau",
+            abs(t / silence - 1) < 0.05,
+            f"MSE {t:.3g}, silence {silence:.3g}",
+        ),
+        Claim(
+            "the PCINR leaves it: below half of silence's and of the TCNN's MSE",
+            p < silence / 2 and p < t / 2,
+            f"MSE {p:.3g}",
+        ),
+        Claim(
+            "recipe 'ours' fits further in the same wall time (MSE 1.4x lower)",
+            o < p / 1.4,
+            f"MSE {o:.3g} vs {p:.3g}",
+        ),
+        Claim(
+            "mean SNR ranks ours > PCINR > TCNN",
+            snr["pcinr (ours)"] > snr["pcinr"] > snr["tcnn"],
+            ", ".join(f"{k} {v:+.1f} dB" for k, v in snr.items()),
+        ),
+        Claim(
+            "the paper's PCINR hisses (more energy above 4 kHz than the notes)",
+            hf["pcinr"] > hf["truth"],
+            f"{hf['pcinr']:.2%} vs the notes' {hf['truth']:.2%}",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- notebook 03
+
+
+def findings(pairs) -> list[Claim]:
+    """Table 1's findings (:func:`cinr_lab.table.findings`: ``(text, holds)`` pairs) as claims."""
+    return [Claim(text, holds) for text, holds in pairs]
+
+
+def ratios(
+    ratio: Mapping[str, Mapping[str, float]],
+    ours: Mapping[str, Mapping[str, tuple[float, float]]],
+    sets: Sequence[str],
+    rows: Sequence[str],
+) -> list[Claim]:
+    """Notebook 03's claims beside Table 1's findings: the table read as ratios to silence.
+
+    Args:
+        ratio: ``{row: {"metric set": value ÷ silence's}}``
+            (:func:`cinr_lab.table.relative_to_silence`).
+        ours: the aggregated table, ``{row: {"metric set": (mean, std)}}``.
+        sets: the sets measured.
+        rows: the paper's rows present (TCNN, PCINR, Wide, WR).
+    """
+
+    def r(row, col):
+        return ratio[row][col]
+
+    claims = []
+    for s in sets:
+        claims += [
+            Claim(
+                f"{s}: the TCNN scores silence's MSE and multi-STFT",
+                abs(r("TCNN", f"mse {s}") - 1) < 0.02
+                and abs(r("TCNN", f"multi_stft {s}") - 1) < 0.05,
+                f"{r('TCNN', f'mse {s}'):.3f}, {r('TCNN', f'multi_stft {s}'):.3f} of silence",
+            ),
+            Claim(
+                f"{s}: Wide and ours reach below half of silence's MSE",
+                r("PCINR Wide", f"mse {s}") < 0.5 and r("PCINR (ours)", f"mse {s}") < 0.5,
+                f"{r('PCINR Wide', f'mse {s}'):.2f}, {r('PCINR (ours)', f'mse {s}'):.2f}",
+            ),
+            Claim(
+                f"{s}: no decoder beats silence's multi-STFT by more than 10 %",
+                min(r(a, f"multi_stft {s}") for a in (*rows, "PCINR (ours)")) > 0.9,
+            ),
+            Claim(
+                f"{s}: Wide is the best of the paper's rows on MSE",
+                min(rows, key=lambda a: ours[a][f"mse {s}"][0]) == "PCINR Wide",
+            ),
+            Claim(
+                f"{s}: ours' MSE is 1.7x below the paper recipe's",
+                ours["PCINR"][f"mse {s}"][0] / ours["PCINR (ours)"][f"mse {s}"][0] > 1.7,
+                f"{ours['PCINR'][f'mse {s}'][0] / ours['PCINR (ours)'][f'mse {s}'][0]:.2f}x",
+            ),
+        ]
+    if "diverse" in sets:
+        claims += [
+            Claim(
+                "diverse: the plain PCINR and WR are 20 % worse than silence on multi-STFT",
+                r("PCINR", "multi_stft diverse") > 1.2
+                and r("PCINR WR", "multi_stft diverse") > 1.2,
+            ),
+            Claim(
+                "diverse: the plain PCINR is only just below silence's MSE (above 85 %)",
+                r("PCINR", "mse diverse") > 0.85,
+                f"{r('PCINR', 'mse diverse'):.2f}",
+            ),
+        ]
+    return claims
+
+
+# --------------------------------------------------------------------------- notebook 04
+
+
+def high_frequency(hf: Mapping[str, Mapping[str, float]], own: Mapping[str, float]) -> list[Claim]:
+    """Notebook 04's claims on the energy added above 4 kHz.
+
+    Args:
+        hf: ``{set: {row: median excess share above 4 kHz}}`` (reconstruction's minus truth's).
+        own: ``{set: the notes' own median share above 4 kHz}``.
+    """
+    claims = []
+    for s in hf:
+        h = hf[s]
+        claims += [
+            Claim(
+                f"{s}: the TCNN is (near) silent above 4 kHz",
+                abs(h["TCNN"] + own[s]) < 0.1 * own[s],
+            ),
+            Claim(
+                f"{s}: high-frequency excess ranks Wide < PCINR < ours",
+                h["PCINR Wide"] < h["PCINR"] < h["PCINR (ours)"],
+                ", ".join(f"{a} {v:+.3%}" for a, v in h.items()),
+            ),
+            Claim(
+                f"{s}: the paper's PCINR hisses (excess over 10 % of the notes' own)",
+                h["PCINR"] > 0.1 * own[s],
+            ),
+            Claim(
+                f"{s}: ours hisses (excess over 10 % of the notes' own)",
+                h["PCINR (ours)"] > 0.1 * own[s],
+            ),
+        ]
+    if "diverse" in hf:
+        claims.append(
+            Claim(
+                "diverse: the paper's PCINR's excess is under a quarter of the notes' own",
+                abs(hf["diverse"]["PCINR"]) < own["diverse"] / 4,
+            )
+        )
+    return claims
+
+
+def superres(above: Mapping[str, Mapping[int, float]]) -> list[Claim]:
+    """Notebook 04's super-resolution claims.
+
+    Args:
+        above: ``{row: {rate: share of energy above 8 kHz}}`` for the PCINR rows rendered at 2x
+            and 4x the training rate.
+    """
+    return [
+        Claim(
+            "the paper's PCINR and Wide add nothing above 8 kHz (under 1e-4 of their energy)",
+            above["PCINR"][64000] < 1e-4 and above["PCINR Wide"][64000] < 1e-4,
+            f"{above['PCINR'][64000]:.1e}, {above['PCINR Wide'][64000]:.1e}",
+        ),
+        Claim(
+            "ours puts 20x more energy above 8 kHz than the paper's PCINR",
+            above["PCINR (ours)"][32000] > 20 * above["PCINR"][32000],
+            f"{above['PCINR (ours)'][32000]:.1e} vs {above['PCINR'][32000]:.1e}",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- notebook 05
+
+
+def stationary(points: Mapping, last: Mapping[str, float]) -> list[Claim]:
+    """Notebook 05's claims on the trained models' stationary points.
+
+    Args:
+        points: ``{row: cinr_lab.analysis.Stationary}`` (mean over notes per layer and unit).
+        last: ``{row: mean stationary points per second in the last layer}``.
+    """
+    p = points["PCINR"]
+    per_layer = p.measured.mean(1)
+    return [
+        Claim("the PCINR's density grows with depth", bool(np.all(np.diff(per_layer) > 0))),
+        Claim(
+            "past the first layer, counts exceed twice the phase estimate (turning points)",
+            bool(np.all(p.measured[1:].mean(1) > 2 * p.analytic[1:].mean(1))),
+        ),
+        Claim(
+            "the last layer turns far slower than an 8 kHz tone (under 4,000 per second)",
+            last["PCINR"] < 0.5 * 8000,
+            f"{last['PCINR']:,.0f} per second",
+        ),
+        Claim(
+            "training further (ours) adds stationary points in every layer past the second",
+            bool(np.all(points["PCINR (ours)"].measured[2:].mean(1) > p.measured[2:].mean(1)))
+            and last["PCINR (ours)"] > 1.15 * last["PCINR"],
+            f"last layer {last['PCINR (ours)']:,.0f} vs {last['PCINR']:,.0f}",
+        ),
+        Claim(
+            "Wide's last layer has 50-90 % of the PCINR's density",
+            0.5 * last["PCINR"] < last["PCINR Wide"] < 0.9 * last["PCINR"],
+            f"{last['PCINR Wide']:,.0f}",
+        ),
+        Claim(
+            "WR leaves the density within 10 %",
+            abs(last["PCINR WR"] / last["PCINR"] - 1) < 0.1,
+            f"{last['PCINR WR']:,.0f}",
+        ),
+    ]
+
+
+def sweep(
+    density: Sequence[float],
+    hf: Sequence[float],
+    rho: float,
+    mse: Sequence[float],
+    silence: float,
+    omegas: Sequence[float],
+    paper_omega: float = 245.0,
+) -> list[Claim]:
+    """Notebook 05's claims on the ``ω_hidden`` sweep.
+
+    Args:
+        density: last-layer stationary points per second, per ω (ascending).
+        hf: median high-frequency excess per ω.
+        rho: Spearman correlation of density and high-frequency content over the notes.
+        mse: whole-clip MSE per ω; silence: silence's.
+        omegas: the ω values; paper_omega: the paper's.
+    """
+    density, hf, mse = np.asarray(density), np.asarray(hf), np.asarray(mse)
+    return [
+        Claim(
+            "density rises with ω_hidden",
+            bool(np.all(np.diff(density) > 0)),
+            ", ".join(f"{o:g}: {d:,.0f}" for o, d in zip(omegas, density, strict=True)),
+        ),
+        Claim("but by under 30 % across the sweep", bool(density[-1] < 1.3 * density[0])),
+        Claim("some ω of the sweep hisses (positive excess)", bool(np.any(hf > 0))),
+        Claim("the largest ω has the most high-frequency content", bool(hf[-1] == hf.max())),
+        Claim(
+            "density and high-frequency content rank alike (Spearman ρ > 0.5)",
+            rho > 0.5,
+            f"ρ = {rho:.2f}",
+        ),
+        Claim("every ω learns (MSE under 60 % of silence's)", bool(np.all(mse < 0.6 * silence))),
+        Claim(
+            f"the largest ω fits worse than the paper's {paper_omega:g}",
+            bool(mse[-1] > mse[list(omegas).index(paper_omega)]),
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- what the study found
+
+EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
+    "02": {
+        "study": {
+            "the TCNN ends on the silence plateau": True,
+            "the PCINR leaves it: below half of silence's and of the TCNN's MSE": True,
+            "recipe 'ours' fits further in the same wall time (MSE 1.4x lower)": True,
+            "mean SNR ranks ours > PCINR > TCNN": True,
+            "the paper's PCINR hisses (more energy above 4 kHz than the notes)": False,
+        }
+    },
+    "03_findings": {
+        "study": {
+            "PCINRs beat TCNNs on MSE on both sets": True,
+            "on the keyboard set the plain PCINR loses to the TCNN on CDPAM": False,
+            "on the keyboard set Wide or WR improves on the plain PCINR in CDPAM": True,
+            "on the keyboard set the plain PCINR loses to the TCNN on Multi-STFT MSE": True,
+            "on the keyboard set Wide or WR improves on the plain PCINR in Multi-STFT MSE": True,
+            "recipe 'ours' beats the paper's recipe on MSE at equal wall time on both sets": True,
+        }
+    },
+    "03_ratios": {
+        "study": {
+            **{
+                text.format(s=s): True
+                for s in ("diverse", "keyboard")
+                for text in (
+                    "{s}: the TCNN scores silence's MSE and multi-STFT",
+                    "{s}: Wide and ours reach below half of silence's MSE",
+                    "{s}: no decoder beats silence's multi-STFT by more than 10 %",
+                    "{s}: Wide is the best of the paper's rows on MSE",
+                    "{s}: ours' MSE is 1.7x below the paper recipe's",
+                )
+            },
+            "diverse: the plain PCINR and WR are 20 % worse than silence on multi-STFT": True,
+            "diverse: the plain PCINR is only just below silence's MSE (above 85 %)": True,
+        }
+    },
+    "04_hf": {
+        "study": {
+            "diverse: the TCNN is (near) silent above 4 kHz": True,
+            "diverse: high-frequency excess ranks Wide < PCINR < ours": True,
+            "diverse: the paper's PCINR hisses (excess over 10 % of the notes' own)": False,
+            "diverse: ours hisses (excess over 10 % of the notes' own)": True,
+            "keyboard: the TCNN is (near) silent above 4 kHz": True,
+            "keyboard: high-frequency excess ranks Wide < PCINR < ours": True,
+            "keyboard: the paper's PCINR hisses (excess over 10 % of the notes' own)": False,
+            "keyboard: ours hisses (excess over 10 % of the notes' own)": False,
+            "diverse: the paper's PCINR's excess is under a quarter of the notes' own": True,
+        }
+    },
+    "04_superres": {
+        "study": {
+            "the paper's PCINR and Wide add nothing above 8 kHz (under 1e-4 of their energy)": True,
+            "ours puts 20x more energy above 8 kHz than the paper's PCINR": True,
+        }
+    },
+    "05_trained": {
+        "study": {
+            "the PCINR's density grows with depth": True,
+            "past the first layer, counts exceed twice the phase estimate (turning points)": True,
+            "the last layer turns far slower than an 8 kHz tone (under 4,000 per second)": True,
+            "training further (ours) adds stationary points in every layer past the second": True,
+            "Wide's last layer has 50-90 % of the PCINR's density": True,
+            "WR leaves the density within 10 %": True,
+        }
+    },
+    "05_sweep": {
+        "study": {
+            "density rises with ω_hidden": True,
+            "but by under 30 % across the sweep": True,
+            "some ω of the sweep hisses (positive excess)": False,
+            "the largest ω has the most high-frequency content": True,
+            "density and high-frequency content rank alike (Spearman ρ > 0.5)": True,
+            "every ω learns (MSE under 60 % of silence's)": True,
+            "the largest ω fits worse than the paper's 245": True,
+        }
+    },
+}
+"""What the committed study (scale ``"study"``) found, claim by claim."""

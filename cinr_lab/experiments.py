@@ -1,0 +1,216 @@
+"""The study's experiments: the scales they run at, the Table 1 grid, the ω sweep, and where their
+runs live. Notebooks, ``cinr-lab table`` / ``runs`` and ``cinr-lab train --preset`` read it.
+
+A :class:`Scale` says how big a run is (notes, steps, batch, coordinates); a :class:`Row` says how
+one Table 1 row trains (model preset, recipe, weight decay); a run's training config is the row's
+recipe with the scale's sizes, ``train_config(scale, arch, set, seed)``. To add an experiment,
+add a row to :data:`ARCHS` (it joins Table 1, ``make runs`` and the notebooks that loop over the
+rows) or a scale to :data:`SCALES`.
+
+Typical use::
+
+    run = experiments.fit("study", "keyboard", "PCINR")     # loaded, or trained first
+    experiments.run_path("runs", "study", "keyboard", "PCINR Wide", seed=1)
+    # runs/study/keyboard/PCINR-Wide-seed1
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cinr_lab import models, nsynth, train
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a run is; everything else comes from the recipe.
+
+    Attributes:
+        items: notes per set.
+        steps: training steps (a row may scale them, see :attr:`Row.steps_factor`).
+        batch: notes per step.
+        cdpam_items: notes CDPAM is evaluated on in Table 1 (``None``: all).
+        coords: coordinates per note and step for the paper's recipe (``None``: each recipe's
+            own; a recipe with another count keeps its ratio to the paper's).
+    """
+
+    items: int
+    steps: int
+    batch: int
+    cdpam_items: int | None
+    coords: int | None = None
+
+    def apply(self, config: train.TrainConfig, steps_factor: float = 1.0) -> train.TrainConfig:
+        """``config`` (a recipe) at this scale: its notes, steps, batch and coordinates."""
+        fields = dict(items=self.items, batch=self.batch, steps=round(self.steps * steps_factor))
+        if self.coords is not None:
+            fields["coords"] = round(self.coords * config.coords / train.RECIPES["paper"].coords)
+        return dataclasses.replace(config, **fields)
+
+
+SCALES: dict[str, Scale] = {
+    # Seconds on a laptop: the whole pipeline, nothing learnt. What the tests train.
+    "smoke": Scale(items=4, steps=4, batch=4, cdpam_items=2),
+    # The committed study (the CPU default): 32 notes per set (4x cinr_lab 0.1's 8), 200 steps of
+    # 8 notes = 50 epochs: off the silence plateau, far from fitted. About 75 minutes for Table 1
+    # (both sets, 5 rows, 3 seeds) on 2 CPU cores.
+    "study": Scale(items=32, steps=200, batch=8, cdpam_items=32),
+    # The paper: 1024 notes, batches of 16, 8000 coordinates per note (its README). Meant for a GPU.
+    "paper": Scale(items=1024, steps=100_000, batch=16, cdpam_items=None, coords=8000),
+}
+"""Named scales: ``cinr-lab table --scale study`` is the committed study."""
+
+DEFAULT_SCALE = "study"
+
+SCALE_ENV = "CINR_SCALE"
+"""Environment variable that picks the notebooks' scale (default :data:`DEFAULT_SCALE`)."""
+
+
+def scale_name(name: str | None = None) -> str:
+    """The scale a notebook runs at: ``name``, else ``$CINR_SCALE``, else the default; checked."""
+    name = name or os.environ.get(SCALE_ENV) or DEFAULT_SCALE
+    if name not in SCALES:
+        raise ValueError(f"unknown scale {name!r}; choose one of {', '.join(SCALES)}")
+    return name
+
+
+# --------------------------------------------------------------------------- Table 1
+
+
+@dataclass(frozen=True)
+class Row:
+    """How one table row's runs are trained.
+
+    Attributes:
+        model: a preset in :data:`cinr_lab.models.PRESETS`.
+        recipe: a name in :data:`cinr_lab.train.RECIPES`.
+        weight_decay: the paper code's ``--weight_decay`` (coupled L2 on the INR's parameters).
+        steps_factor: the row trains ``steps_factor × scale.steps`` steps; "ours" takes half the
+            coordinates per step, so twice the steps spends the same wall time.
+    """
+
+    model: str
+    recipe: str = "paper"
+    weight_decay: float = 0.0
+    steps_factor: float = 1.0
+
+
+ARCHS: dict[str, Row] = {
+    "TCNN": Row("tcnn"),
+    "PCINR": Row("pcinr"),
+    "PCINR Wide": Row("pcinr-wide"),
+    "PCINR WR": Row("pcinr", weight_decay=1.0),
+    "PCINR (ours)": Row("pcinr", recipe="ours", steps_factor=2.0),
+}
+"""Table rows: the paper's four architectures, as its code builds and trains them, and ours.
+
+"PCINR Wide" is the paper code's ``piGAN_custom``, whose mapping network stays at its random
+initialisation (see the README). WR's decay, 1.0, is the value the paper code's README lists
+for ``--weight_decay`` (its argparse default is 0; the paper does not give the value it used).
+"PCINR (ours)" is ``recipe="ours"`` on the same model, given the same wall time as "PCINR".
+"""
+
+
+def train_config(scale: Scale | str, arch: str, set_name: str, seed: int) -> train.TrainConfig:
+    """The training config of one table cell's run."""
+    scale = SCALES[scale] if isinstance(scale, str) else scale
+    row = ARCHS[arch]
+    config = train.recipe(
+        row.recipe, model=row.model, set=set_name, seed=seed, weight_decay=row.weight_decay,
+        checkpoint_every=100,
+    )  # fmt: skip
+    return scale.apply(config, row.steps_factor)
+
+
+def run_path(runs: str | Path, scale: str, set_name: str, arch: str, seed: int) -> Path:
+    """Where a table cell's run lives, shared with the notebooks.
+
+    Returns:
+        ``runs/<scale>/<set>/<Arch>-seed<k>`` (the row's name with runs of other characters than
+        letters and digits as one ``-``: ``PCINR-Wide``, ``PCINR-ours``).
+    """
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", arch).strip("-")
+    return Path(runs) / scale / set_name / f"{slug}-seed{seed}"
+
+
+def fit(
+    scale: str | Scale,
+    set_name: str,
+    arch: str,
+    seed: int = 0,
+    runs: str | Path = "runs",
+    data: str | None = None,
+    progress: bool = True,
+) -> train.Run:
+    """One table cell's run: loaded from its folder, or trained (or resumed) there first.
+
+    Notebooks 02, 04 and 05 call this with the table's scale, so they share the table's runs.
+    """
+    name = scale if isinstance(scale, str) else "custom"
+    tc = dataclasses.replace(train_config(scale, arch, set_name, seed), data=data)
+    return train.fit_or_load(run_path(runs, name, set_name, arch, seed), tc, progress=progress)
+
+
+# --------------------------------------------------------------------------- the ω_hidden sweep
+
+OMEGA_SWEEP = (30.0, 80.0, 245.0, 600.0)
+"""``ω_hidden`` values of notebook 05's sweep; 245 is the paper's (and the table's PCINR run)."""
+
+SWEEP_SET = "keyboard"
+"""The sweep fits the uniform set, where the paper sees the hiss."""
+
+
+def sweep_path(runs: str | Path, scale: str, omega_hidden: float, seed: int = 0) -> Path:
+    """Run folder of one sweep point; the paper's ``ω_hidden`` is the table's PCINR run."""
+    if omega_hidden == models.BASE.omega_hidden:
+        return run_path(runs, scale, SWEEP_SET, "PCINR", seed)
+    return Path(runs) / scale / SWEEP_SET / f"PCINR-omega{omega_hidden:g}-seed{seed}"
+
+
+def sweep_run(
+    scale: str,
+    omega_hidden: float,
+    runs: str | Path = "runs",
+    seed: int = 0,
+    data: str | None = None,
+    progress: bool = True,
+) -> train.Run:
+    """The table's PCINR on the keyboard set with another ``ω_hidden`` (loaded, or trained).
+
+    Everything else (notes, steps, learning rates, seed) is the table's ``scale``, so the sweep
+    changes one thing. Under SIREN's initialisation a hidden layer's ``ω·W`` starts with the same
+    distribution whatever ``ω``; what ``ω_hidden`` changes is how far one step moves ``ω·W``
+    (about ``ω · lr``), and how much the FiLM frequencies ``γ`` matter next to ``ω``.
+    """
+    tc = dataclasses.replace(train_config(scale, "PCINR", SWEEP_SET, seed), data=data)
+    mc = models.config_for(ARCHS["PCINR"].model, omega_hidden=float(omega_hidden))
+    return train.fit_or_load(sweep_path(runs, scale, omega_hidden, seed), tc, mc, progress)
+
+
+def study_runs(runs: str | Path, scale: str, seeds: int = 1) -> list[tuple[Path, object]]:
+    """Every run the notebooks share at ``scale``: ``[(path, fit)]``, ``fit(data, progress)``
+    loading or training it; Table 1's rows for ``seeds`` seeds, then the ω sweep's extra points."""
+    out, seen = [], set()
+    for seed in range(seeds):
+        for set_name in nsynth.SETS:
+            for arch in ARCHS:
+                path = run_path(runs, scale, set_name, arch, seed)
+                out.append((path, lambda d, p, s=set_name, a=arch, k=seed: fit(
+                    scale, s, a, k, runs, d, p)))  # fmt: skip
+                seen.add(path)
+    for omega in OMEGA_SWEEP:
+        path = sweep_path(runs, scale, omega)
+        if path not in seen:  # the sweep's ω_hidden = 245 point is the table's PCINR run
+            out.append((path, lambda d, p, o=omega: sweep_run(scale, o, runs, 0, d, p)))
+    return out
+
+
+def figure_path(folder: str | Path, name: str, scale: str) -> Path:
+    """Where a notebook saves figure ``name``: ``folder/name.png`` at the default scale,
+    ``folder/name_<scale>.png`` at another, so a paper-scale run never overwrites the study's."""
+    suffix = "" if scale == DEFAULT_SCALE else f"_{scale}"
+    return Path(folder) / f"{name}{suffix}.png"

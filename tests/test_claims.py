@@ -1,0 +1,80 @@
+"""Findings as data: the notebooks' claims report at any scale and are held to the study's record
+at the study's scale. Each claim function runs here on made-up paper-scale numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cinr_lab import analysis, claims
+
+SETS = ("diverse", "keyboard")
+ROWS = ("TCNN", "PCINR", "PCINR Wide", "PCINR WR")
+
+
+def fake_results() -> dict[str, list[claims.Claim]]:
+    """Every claim function on numbers a long paper-scale run might give (a fitted TCNN, a
+    hissing PCINR), keyed as in :data:`claims.EXPECTED`."""
+    rng = np.random.default_rng(0)
+    mse = {"TCNN": 4.0, "PCINR": 1.3, "PCINR Wide": 6.5, "PCINR WR": 4.5, "PCINR (ours)": 1.0}
+    ours = {a: {f"mse {s}": (v, 0.1) for s in SETS} for a, v in mse.items()}
+    ratio = {a: {f"{m} {s}": v / 46 for m in ("mse", "multi_stft") for s in SETS}
+             for a, v in mse.items()}  # fmt: skip
+    table_findings = [("PCINRs beat TCNNs on MSE on both sets", True), ("a claim", None)]
+
+    def stationary(scale):
+        measured = np.cumsum(rng.uniform(100, 200, (8, 16)), axis=0) * scale
+        return analysis.Stationary(measured, measured / 3, np.full((8, 16), 245.0), 2.0, 128000)
+
+    points = {a: stationary(k) for a, k in zip(mse, (1, 1, 0.7, 1.0, 1.3), strict=True)}
+    last = {a: float(p.measured[-1].mean()) for a, p in points.items()}
+    hf = {s: {a: 0.01 for a in mse} for s in SETS}
+    return {
+        "02": claims.training(
+            {"pcinr": 1.3, "tcnn": 4.0, "pcinr (ours)": 1.0},
+            {"pcinr": 12.0, "tcnn": 8.0, "pcinr (ours)": 14.0},
+            46.0,
+            {"truth": 0.02, "pcinr": 0.05, "tcnn": 0.02, "pcinr (ours)": 0.04},
+        ),  # fmt: skip
+        "03_findings": claims.findings(table_findings),
+        "03_ratios": claims.ratios(ratio, ours, SETS, ROWS),
+        "04_hf": claims.high_frequency(hf, {s: 0.02 for s in SETS}),
+        "04_superres": claims.superres({a: {32000: 1e-3, 64000: 1e-3} for a in mse}),
+        "05_trained": claims.stationary(points, last),
+        "05_sweep": claims.sweep(
+            [1e3, 2e3, 3e3, 4e3],
+            [0.01, 0.02, 0.03, 0.04],
+            0.9,
+            [10, 9, 8, 12],
+            46.0,
+            (30.0, 80.0, 245.0, 600.0),
+        ),  # fmt: skip
+    }
+
+
+def test_at_a_scale_without_a_record_the_claims_are_reported_not_checked(capsys):
+    for key, found in fake_results().items():
+        assert claims.check(key, found, "paper") == found
+        out = capsys.readouterr().out
+        assert f"no expectations recorded for {key} at scale 'paper'" in out
+        assert all(c.text in out for c in found)
+
+
+def test_every_claim_the_notebooks_make_is_recorded_for_the_study():
+    for key, found in fake_results().items():
+        if key == "03_findings":  # Table 1's own finding texts, tested in test_table
+            continue
+        assert [c.text for c in found] == list(claims.EXPECTED[key]["study"]), key
+
+
+def test_at_the_study_scale_a_changed_claim_fails_naming_it(capsys):
+    record = {"02": {"study": {"a": True, "b": False}}}
+    ok = [claims.Claim("a", True), claims.Claim("b", False)]
+    assert claims.check("02", ok, "study", record) == ok
+    assert "all 2 match" in capsys.readouterr().out
+    with pytest.raises(claims.ClaimsChanged, match=r"'b': expected False, found True"):
+        claims.check("02", [claims.Claim("a", True), claims.Claim("b", True)], "study", record)
+    with pytest.raises(claims.ClaimsChanged, match=r"'b': expected False, found no such claim"):
+        claims.check("02", [claims.Claim("a", True)], "study", record)
+    with pytest.raises(claims.ClaimsChanged, match=r"'c': not recorded for 'study'"):
+        claims.check("02", [*ok, claims.Claim("c", True)], "study", record)
