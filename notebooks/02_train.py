@@ -36,7 +36,7 @@
 # frequencies span 0–560 Hz over the one-second clip) and `ω_hidden = 245`.
 
 # %% tags=["parameters"]
-SCALE = "cpu"  # "cpu": 32 notes, 200 steps, ~3 min on 2 CPU cores; "paper": 1024 notes (GPU)
+SCALE = None  # None: $CINR_SCALE, else "study" (32 notes, 200 steps, ~3 min on 2 cores); "paper": 1024 notes (GPU)
 SET = "keyboard"
 
 # %%
@@ -44,15 +44,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from cinr_lab import analysis, metrics, models, nsynth, plots, table, train
+from cinr_lab import analysis, claims, experiments, metrics, models, plots, train
 from cinr_lab.audio import play
 
-# The scales live in cinr_lab.table (notebook 03 builds Table 1 from the same runs):
-# "cpu": 32 notes spread over the set, 200 steps of 8 notes (50 epochs), the PCINR sees 2000 of
+# The scales live in cinr_lab.experiments (notebook 03 builds Table 1 from the same runs):
+# "study": 32 notes spread over the set, 200 steps of 8 notes (50 epochs), the PCINR sees 2000 of
 # each note's 16000 samples per step; "paper": 1024 notes, batches of 16, 8000 coordinates.
-print(table.SCALES[SCALE])
+SCALE = experiments.scale_name(SCALE)
+print(SCALE, experiments.SCALES[SCALE])
 archs = {"pcinr": "PCINR", "tcnn": "TCNN", "pcinr (ours)": "PCINR (ours)"}
-configs = {name: table.train_config(table.SCALES[SCALE], arch, SET, seed=0) for name, arch in archs.items()}
+configs = {name: experiments.train_config(SCALE, arch, SET, seed=0) for name, arch in archs.items()}
 print(models.parameter_table(list(dict.fromkeys(c.model for c in configs.values()))))
 
 # %% [markdown]
@@ -62,14 +63,14 @@ print(models.parameter_table(list(dict.fromkeys(c.model for c in configs.values(
 
 # %% tags=["nbval-ignore-output"]
 runs = {
-    name: train.fit_or_load(table.run_path("../runs", SCALE, SET, archs[name], seed=0), configs[name])
+    name: train.fit_or_load(experiments.run_path("../runs", SCALE, SET, archs[name], seed=0), configs[name])
     for name in archs
 }
 
 # %%
-clips = nsynth.load(subset=SET, items=table.SCALES[SCALE].items)
-assert all(run.notes == clips.names for run in runs.values())
-truth = clips.audio
+names = runs["pcinr"].notes
+assert all(run.notes == names for run in runs.values())
+truth = runs["pcinr"].truth()  # the run's own data (an error if the data folder holds other notes)
 recon = {name: run.render().numpy() for name, run in runs.items()}
 # The paper's MSE on the full grid: squared error summed over samples, mean over notes.
 silence = float(metrics.mse(truth, metrics.silence(truth)).mean())
@@ -85,7 +86,7 @@ curves = {name: train.loss_curve(run.path) for name, run in runs.items()}
 fig, ax = plt.subplots(figsize=(8, 3.5))
 plots.loss_curves(curves, ax, baseline=silence)
 fig.tight_layout()
-plots.save(fig, f"../figures/02_loss_curves_{SET}.png")
+plots.save(fig, experiments.figure_path("../figures", f"02_loss_curves_{SET}", SCALE))
 plt.show()
 
 # %% [markdown]
@@ -93,24 +94,22 @@ plt.show()
 # with lr 3e-5 and 1000 coordinates per note, so twice the steps in the same wall time; chosen by
 # `cinr-lab recipes sweep`, see the README).
 #
-# What the curves say at this scale, checked on the full 16,000-sample grid after training: the
-# full-clip MSE (mean over notes) and the mean per-note SNR (ours, not the paper's: 0 dB is
-# silence, and quiet notes count as much as loud ones). The asserts are the check; the printed
-# numbers depend on the last bits of a CPU's float arithmetic (training amplifies them), so nbval
-# does not compare this cell's text — only that it passes.
+# What the curves say, checked on the full 16,000-sample grid after training: the full-clip MSE
+# (mean over notes) and the mean per-note SNR (ours, not the paper's: 0 dB is silence, and quiet
+# notes count as much as loud ones). The printed numbers depend on the last bits of a CPU's float
+# arithmetic (training amplifies them), so nbval does not compare this cell's text — only that it
+# passes.
 
 # %% tags=["nbval-ignore-output"]
 snr = {name: float(metrics.snr(truth, recon[name]).mean()) for name in runs}
 for name in runs:
     print(f"{name:>12}: MSE {final[name]:6.2f} ({silence / final[name]:.1f}x below silence's {silence:.2f}), "
           f"mean SNR {snr[name]:+.1f} dB, {train.load_run(runs[name].path).step} steps")
-assert abs(final["tcnn"] / silence - 1) < 0.05, "the TCNN ends on the silence plateau"
-assert final["pcinr"] < silence / 2 and final["pcinr"] < final["tcnn"] / 2, "the PCINR leaves it"
-assert final["pcinr (ours)"] < final["pcinr"] / 1.4, "ours fits further in the same wall time"
-assert snr["pcinr (ours)"] > snr["pcinr"] > snr["tcnn"]
+
 
 # %% [markdown]
-# After 200 steps (50 passes over the 32 notes) this is early training, not a fit:
+# At the study scale, after 200 steps (50 passes over the 32 notes), this is early training, not a
+# fit (checked as claims at the end of the notebook):
 #
 # * The **TCNN** falls from its random start (louder than the notes) onto the silence line and stays
 #   there: at the paper's rate and recipe it has not begun to reproduce any note. (cinr_lab 0.1's
@@ -128,8 +127,8 @@ assert snr["pcinr (ours)"] > snr["pcinr"] > snr["tcnn"]
 
 # %%
 rows = [0, len(truth) // 2, len(truth) - 1]
-fig = plots.compare_grid(truth[rows], {n: r[rows] for n, r in recon.items()}, [clips.names[i] for i in rows])
-plots.save(fig, f"../figures/02_reconstructions_{SET}.png")
+fig = plots.compare_grid(truth[rows], {n: r[rows] for n, r in recon.items()}, [names[i] for i in rows])
+plots.save(fig, experiments.figure_path("../figures", f"02_reconstructions_{SET}", SCALE))
 plt.show()
 
 # %% [markdown]
@@ -137,8 +136,7 @@ plt.show()
 # under-fit PCINR had one: a median 12.7 % of each clip's energy above 4 kHz), the paper's PCINR at
 # this budget **muffles**: it puts less of each clip's energy above 4 kHz than the notes hold. The
 # hiss is not there to hear yet (notebook 04 measures it on both sets and every model). The share
-# of each clip's energy above 4 kHz (values vary with the CPU's arithmetic; the assert is the
-# check):
+# of each clip's energy above 4 kHz (values vary with the CPU's arithmetic):
 
 # %% tags=["nbval-ignore-output"]
 def share_above_4k(waves):
@@ -146,7 +144,6 @@ def share_above_4k(waves):
 
 
 hf = {"truth": share_above_4k(truth), **{n: share_above_4k(r) for n, r in recon.items()}}
-assert hf["pcinr"] < hf["truth"], "the paper's PCINR adds no hiss at this budget: it muffles"
 print("median share of energy above 4 kHz:", ", ".join(f"{k} {v:.2%}" for k, v in hf.items()))
 
 # %% [markdown]
@@ -156,6 +153,15 @@ print("median share of energy above 4 kHz:", ", ".join(f"{k} {v:.2%}" for k, v i
 
 # %% tags=["nbval-ignore-output"]
 for i in rows:
-    print(clips.names[i], "— truth,", ", ".join(runs))
+    print(names[i], "— truth,", ", ".join(runs))
     for wave in (truth[i], *(recon[name][i] for name in runs)):
         display(play(wave))
+
+# %% [markdown]
+# ## The claims, at this scale
+# The findings above as data (`cinr_lab.claims.training`): at the study scale each must come out
+# as the committed study found it, or this cell fails naming it; at another scale (`SCALE =
+# "paper"` after a GPU run) the cell reports which hold instead of failing.
+
+# %% tags=["nbval-ignore-output"]
+found = claims.check("02", claims.training(final, snr, silence, hf), SCALE)

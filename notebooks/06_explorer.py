@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from cinr_lab import analysis, metrics, nsynth, plots, pretrained, widgets
+from cinr_lab import analysis, metrics, plots, pretrained, widgets
 from cinr_lab.audio import play
 
 if MODELS_DIR:
@@ -80,7 +80,7 @@ assert np.all(np.diff(pca.explained) <= 0) and pca.explained.sum() <= 1
 # are the two notes' own reconstructions.
 
 # %%
-truth = nsynth.load(run.train_config.data, subset=run.notes).audio
+truth = run.truth()  # its own notes (an error if the data folder holds other data)
 relative = metrics.mse(truth, run.render().numpy()) / metrics.mse(truth, metrics.silence(truth))
 a, b = (int(i) for i in np.argsort(relative)[:2])
 print(f"{run.notes[a]} (error {relative[a]:.0%} of the note's energy), {run.notes[b]} ({relative[b]:.0%})")
