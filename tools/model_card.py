@@ -30,7 +30,7 @@ def main() -> int:
         run = pretrained.load(name)
         tc = run.train_config
         curve = train.loss_curve(run.path)
-        truth = nsynth.load(tc.data, subset=run.notes, seconds=tc.seconds).audio
+        truth = run.truth()
         # The shipped models are Table 1's seed-0 runs: their metrics are the table's records
         # (tests/test_study_runs.py checks that the shipped copies score them).
         arch = ROWS[run.model_config.kind]
@@ -58,9 +58,11 @@ paper code's models (`pcinr`, `tcnn`), the TCNN trained with the paper's recipe 
 ours (the table's "PCINR (ours)" row: the paper's recipe with lr 3e-5 and 1000 coordinates per
 note, the best-fitting PCINR of the table at the same wall time as the paper recipe's). Load one
 with `cinr_lab.pretrained.load("pcinr-keyboard")`; notebook 06 puts them in the explorer. Each
-folder holds `config.json` (model and training configs, the note list), `checkpoint.pt` (weights
-and latents only; no optimiser state, so it cannot be resumed) and `loss.csv` (the training
-curve).
+folder holds `config.json` (model and training configs, the note list, and the identity of the
+data they were trained on: the embedded set's note list and SoundFont checksums),
+`checkpoint.pt` (weights and latents only; no optimiser state, so it cannot be resumed) and
+`loss.csv` (the training curve). Their truth is read only from that data: with `CINR_NSYNTH`
+pointing at a real NSynth download, the explorer and `Run.truth()` refuse them, naming both.
 
 `models/runs/` holds, exported the same way, every seed-0 run of the study (Table 1's five rows
 on both sets and the `ω_hidden` sweep): `make runs` copies them into `runs/` instead of training
