@@ -300,7 +300,7 @@ def stability_markdown(r: dict) -> str:
         f"- Final (step {final['step']}): MSE {final['mse']:.4g}, mean per-note SNR "
         f"{final['snr_db']:.2f} dB.",
         "",
-        "| step | training s | MSE | mean SNR (dB) |",
+        "| step | training s (since the run last started or resumed) | MSE | mean SNR (dB) |",
         "|---:|---:|---:|---:|",
     ]
     lines += [

@@ -501,7 +501,9 @@ class Trainer:
                     self.save()
                 if on_time is not None and self.seconds >= next_call:
                     on_time(self)
-                    called_at, next_call = self.step, next_call + every
+                    called_at = self.step
+                    while next_call <= self.seconds:  # one call however many periods a step took
+                        next_call += every
         bar.close()
         if self.step % c.checkpoint_every and self.step < c.steps:  # the budget ran out
             self.save()
