@@ -428,6 +428,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     rc = commands.add_parser("recipes", help="race training recipes on the wall clock")
     rc_commands = rc.add_subparsers(dest="recipes_command", required=True)
+
+    def recipe_run_options(sub: argparse.ArgumentParser) -> None:
+        """The notes, data and folders every ``recipes`` command shares."""
+        sub.add_argument("--items", type=int, default=64, help="notes (default 64)")
+        sub.add_argument("--set", choices=nsynth.SETS, default="keyboard")
+        sub.add_argument("--data", type=Path, help=root_help)
+        sub.add_argument("--runs", type=Path, default=Path("runs/recipes"), help="run folders")
+        sub.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+        sub.set_defaults(func=_recipes)
+
     for verb, text in (
         ("sweep", "the candidates recipe 'ours' was chosen from (default 240 s each)"),
         ("race", "recipe 'paper' against 'ours' (default 1200 s each)"),
@@ -435,12 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = rc_commands.add_parser(verb, help=text)
         sub.add_argument("--seconds", type=float, help="training seconds per entry")
         sub.add_argument("--every", type=float, help="seconds between evaluations")
-        sub.add_argument("--items", type=int, default=64, help="notes (default 64)")
-        sub.add_argument("--set", choices=nsynth.SETS, default="keyboard")
-        sub.add_argument("--data", type=Path, help=root_help)
-        sub.add_argument("--runs", type=Path, default=Path("runs/recipes"), help="run folders")
-        sub.add_argument("--out", type=Path, default=Path("results"), help="results folder")
-        sub.set_defaults(func=_recipes)
+        recipe_run_options(sub)
     sub = rc_commands.add_parser(
         "stability", help="recipe 'ours' for 5,000 steps: does it stay off the silence plateau?"
     )
@@ -449,12 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--every", type=float, default=300.0, help="training seconds between measurements"
     )
     sub.add_argument("--recipe", choices=list(train.RECIPES), default="ours")
-    sub.add_argument("--items", type=int, default=64, help="notes (default 64)")
-    sub.add_argument("--set", choices=nsynth.SETS, default="keyboard")
-    sub.add_argument("--data", type=Path, help=root_help)
-    sub.add_argument("--runs", type=Path, default=Path("runs/recipes"), help="run folders")
-    sub.add_argument("--out", type=Path, default=Path("results"), help="results folder")
-    sub.set_defaults(func=_recipes)
+    recipe_run_options(sub)
 
     bench = commands.add_parser("bench", help="speed figures for this machine")
     bench.add_argument("root", nargs="?", type=Path, help=root_help)
