@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +29,14 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
         The temporary path to write to. On an exception it is removed and ``target`` is unchanged.
     """
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.",
-        suffix=(suffix if suffix is not None else target.suffix) + ".tmp",
-        dir=target.parent,
-    )
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.",
+            suffix=(suffix if suffix is not None else target.suffix) + ".tmp",
+            dir=target.parent,
+        )
+    except OSError as err:  # a read-only or missing folder: name the file wanted, not the temp
+        raise _named(err, target) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -41,16 +45,56 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_path, target)
+    except OSError as err:  # e.g. a full disk: the error names the target, which is unchanged
+        tmp_path.unlink(missing_ok=True)
+        raise _named(err, target) from err
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
 
 
-def _default_mode() -> int:
-    """Permissions a plain ``open(path, "w")`` would give (mkstemp makes files 0600)."""
+@contextlib.contextmanager
+def atomic_folder(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``target``; swap it in whole if the block succeeds.
+
+    An existing ``target`` is renamed aside, the staging folder renamed into place, and the old
+    one deleted, so a reader finds the old folder or the complete new one. On an exception the
+    staging folder is removed and ``target`` is unchanged. Check what ``target`` holds before.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it 0700: make it an ordinary folder
+        yield stage
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            stage.rename(target)
+            shutil.rmtree(old)
+        else:
+            stage.rename(target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _named(err: OSError, target: Path) -> OSError:
+    """The same error, naming ``target`` (an error from writing to a descriptor names no file)."""
+    if err.errno is None:
+        return err
+    return type(err)(err.errno, f"{err.strerror}; the file was left as it was", str(target))
+
+
+def _umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
+
+
+def _default_mode() -> int:
+    """Permissions a plain ``open(path, "w")`` would give (mkstemp makes files 0600)."""
+    return 0o666 & ~_umask()
 
 
 def write_bytes(target: str | os.PathLike, data: bytes) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from cinr_lab import metrics, models, nsynth, soundfont
+from cinr_lab import checks, metrics, models, nsynth, soundfont
 from cinr_lab.audio import AudioFileError, write_wav
 
 
@@ -39,7 +39,9 @@ def _data_build(args: argparse.Namespace) -> int:
     if default and not args.force and soundfont.is_current(out):
         print(f"{out} is up to date ({len(nsynth.read_examples(out))} notes); --force rebuilds")
         return 0
-    out = soundfont.build(args.out, soundfont=args.soundfont, gain_db=args.gain_db)
+    out = soundfont.build(
+        args.out, soundfont=args.soundfont, gain_db=args.gain_db, force=args.force
+    )
     print(f"wrote {len(nsynth.read_examples(out))} notes to {out}")
     return 0
 
@@ -151,10 +153,10 @@ def _render(args: argparse.Namespace) -> int:
     if args.items:
         try:
             items = [int(i) for i in args.items.split(",")]
-        except ValueError as err:
-            raise train.RunError(
-                f"--items must be comma-separated note indices, got {args.items!r}"
-            ) from err
+        except ValueError:
+            raise checks.ConfigError(
+                "items", f"must be comma-separated note indices, got {args.items!r}"
+            ) from None
     waves = run.render(items, args.rate)
     names = [run.notes[i] for i in (items if items is not None else range(len(run.notes)))]
     out = _wav_folder(args.out, names, args.overwrite)
@@ -171,6 +173,8 @@ def _read_any_wav(path: Path) -> tuple[np.ndarray, int]:
         raise metrics.MetricError(f"{path}: not a readable wav ({err})") from err
     if data.shape[1] != 1:
         raise metrics.MetricError(f"{path}: has {data.shape[1]} channels, expected mono")
+    if not np.isfinite(data).all():
+        raise metrics.MetricError(f"{path}: holds NaN or infinite samples")
     return data[:, 0], rate
 
 
@@ -200,7 +204,10 @@ def _metrics(args: argparse.Namespace) -> int:
             raise metrics.MetricError(
                 f"{est_dir / (name + '.wav')}: {len(est)} samples, reference {len(ref)}"
             )
-        values = metrics.evaluate(ref, est, with_cdpam, rate=ref_rate, progress=False)
+        try:
+            values = metrics.evaluate(ref, est, with_cdpam, rate=ref_rate, progress=False)
+        except metrics.MetricError as err:
+            raise metrics.MetricError(f"{est_dir / (name + '.wav')}: {err}") from None
         per_note[name] = {k: float(v[0]) for k, v in values.items()}
     keys = list(per_note[names[0]])
     mean = {k: float(np.mean([per_note[n][k] for n in names])) for k in keys}
@@ -223,12 +230,7 @@ def _metrics(args: argparse.Namespace) -> int:
 def _table(args: argparse.Namespace) -> int:
     from cinr_lab import table
 
-    sets = tuple(args.sets.split(","))
-    for name in sets:
-        if name not in nsynth.SETS:
-            raise nsynth.NSynthError(
-                f"--sets: unknown set {name!r}; choose from {', '.join(nsynth.SETS)}"
-            )
+    sets = tuple(s for s in args.sets.split(",") if s)
     out = table.build(args.scale, sets, args.seeds, args.out, args.runs, args.data)
     print((out / "table1.md").read_text())
     print(f"wrote {out / 'table1.md'} and {out / 'table1.csv'}")
@@ -269,13 +271,14 @@ def _recipes(args: argparse.Namespace) -> int:
         )  # fmt: skip
         print(report.read_text())
         return 0
-    if args.recipes_command == "sweep":
-        entries, seconds = recipes.SWEEP, args.seconds or 240.0
-    else:
-        entries, seconds = recipes.RACE, args.seconds or 1200.0
+    entries, seconds = (
+        (recipes.SWEEP, 240.0) if args.recipes_command == "sweep" else (recipes.RACE, 1200.0)
+    )
+    seconds = seconds if args.seconds is None else args.seconds
     report = recipes.race(
         entries, seconds, args.out, f"recipe_{args.recipes_command}", runs=args.runs,
-        items=args.items, set_name=args.set, every=args.every or seconds / 10,
+        items=args.items, set_name=args.set,
+        every=seconds / 10 if args.every is None else args.every,
         data=str(args.data) if args.data else None,
     )  # fmt: skip
     print(report.read_text())
@@ -304,7 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--gain-db", type=float, default=soundfont.DEFAULT_GAIN_DB, help="renderer gain in dB"
     )
-    build.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild even if up to date; replace --out even if it is not an earlier build",
+    )
     build.set_defaults(func=_data_build)
 
     root_help = "an NSynth-layout folder (default: $CINR_NSYNTH, else the embedded set)"
@@ -469,9 +476,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return args.func(args)
+    except checks.ConfigError as err:  # a config field is a command-line option
+        print(f"cinr-lab: error: {err.option}: {err.message}", file=sys.stderr)
     except (
         nsynth.NSynthError, AudioFileError, RunError, TrainingDiverged,
-        metrics.MetricError, metrics.CDPAMUnavailable,
+        metrics.MetricError, metrics.CDPAMUnavailable, checks.RecordError,
     ) as err:  # fmt: skip
         print(f"cinr-lab: error: {err}", file=sys.stderr)
-        return 2
+    except OSError as err:  # a read-only folder, a full disk, a file where a folder should be
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"cinr-lab: error: {where}{err.strerror or err}", file=sys.stderr)
+    return 2

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cinr_lab import models, nsynth, train
+from cinr_lab import checks, models, nsynth, train
 
 
 @dataclass(frozen=True)
@@ -194,6 +194,7 @@ def sweep_run(
 def study_runs(runs: str | Path, scale: str, seeds: int = 1) -> list[tuple[Path, object]]:
     """Every run the notebooks share at ``scale``: ``[(path, fit)]``, ``fit(data, progress)``
     loading or training it; Table 1's rows for ``seeds`` seeds, then the ω sweep's extra points."""
+    checks.integer("seeds", seeds, minimum=1)
     out, seen = [], set()
     for seed in range(seeds):
         for set_name in nsynth.SETS:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from cinr_lab import activations
+from cinr_lab import activations, checks
 from cinr_lab.decoder import Decoder
 from cinr_lab.decoder import grid as grid  # re-exported: models.grid is public
 from cinr_lab.pcinr import PCINR
@@ -73,12 +73,17 @@ class ModelConfig:
     activation: str = "sine"
 
     def __post_init__(self):
-        if self.kind not in BUILDERS:
-            raise ValueError(f"unknown model kind {self.kind!r}; choose one of {sorted(BUILDERS)}")
-        if self.film not in ("shared", "per-layer"):
-            raise ValueError(f"film must be 'shared' or 'per-layer', got {self.film!r}")
-        if self.init not in ("paper", "v0"):
-            raise ValueError(f"init must be 'paper' or 'v0', got {self.init!r}")
+        checks.choice("kind", self.kind, tuple(sorted(BUILDERS)))
+        checks.choice("film", self.film, ("shared", "per-layer"))
+        checks.choice("init", self.init, ("paper", "v0"))
+        for name in ("latent_dim", "samples", "hidden", "layers", "mapping_hidden",
+                     "mapping_layers", "tcnn_dim", "tcnn_kernel", "tcnn_stride",
+                     "tcnn_post_filter"):  # fmt: skip
+            checks.integer(name, getattr(self, name), minimum=1)
+        for name in ("omega_first", "omega_hidden"):
+            checks.number(name, getattr(self, name), strict=True)
+        for name in ("tcnn_upsample", "weight_norm", "freeze_mapping"):
+            checks.flag(name, getattr(self, name))
         activations.get(self.activation)  # an unknown one is an error naming the known ones
 
     @classmethod

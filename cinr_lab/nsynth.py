@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,13 @@ from cinr_lab.schema import paper_subset as paper_subset
 
 _CACHE_VERSION = 1
 
+KEY_TYPES: dict[str, type] = {
+    "note_str": str, "pitch": int, "velocity": int, "instrument": int, "instrument_str": str,
+    "instrument_family": int, "instrument_family_str": str, "instrument_source": int,
+    "instrument_source_str": str, "sample_rate": int, "qualities": list, "qualities_str": list,
+}  # fmt: skip
+"""The type of each required ``examples.json`` field (NSynth's schema)."""
+
 
 # --------------------------------------------------------------------------- locations
 
@@ -59,15 +68,18 @@ def resolve_root(root: str | os.PathLike | None = None) -> Path:
     Returns:
         The folder, which holds ``examples.json`` and ``audio/``.
     """
+    origin = ""
     if root is None and os.environ.get("CINR_NSYNTH"):
-        root = os.environ["CINR_NSYNTH"]
+        root, origin = os.environ["CINR_NSYNTH"], " (from $CINR_NSYNTH)"
     if root is None:
         from cinr_lab import soundfont  # the builder needs the renderer; import only when used
 
         return soundfont.ensure_embedded()
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise NSynthError(f"{root}: NSynth folder not found (expected examples.json and audio/)")
+        raise NSynthError(
+            f"{root}{origin}: NSynth folder not found (expected examples.json and audio/)"
+        )
     return root
 
 
@@ -150,6 +162,13 @@ def read_examples(root: str | os.PathLike) -> dict[str, dict[str, Any]]:
             raise NSynthError(f"{path}: note {name!r} lacks {', '.join(missing)}")
         if meta["note_str"] != name:
             raise NSynthError(f"{path}: key {name!r} holds note_str {meta['note_str']!r}")
+        for key, kind in KEY_TYPES.items():
+            value = meta[key]
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise NSynthError(
+                    f"{path}: note {name!r} has {key} {value!r}; expected "
+                    + ("a whole number" if kind is int else "a string" if kind is str else "a list")
+                )
     return examples
 
 
@@ -310,10 +329,17 @@ def load(
         NSynthError: bad folder, metadata or selection.
         AudioFileError: a selected note's wav is missing or malformed (the message names it).
     """
+    ok = isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+    if not (
+        ok
+        and math.isfinite(seconds)
+        and 0 < round(seconds * NSYNTH_RATE) <= NOTE_SECONDS * NSYNTH_RATE
+    ):
+        raise NSynthError(
+            f"seconds must be in (0, {NOTE_SECONDS:g}] (at least one sample), got {seconds}"
+        )
     root = resolve_root(root).resolve()
     frames = int(round(seconds * NSYNTH_RATE))
-    if not 0 < frames <= NOTE_SECONDS * NSYNTH_RATE:
-        raise NSynthError(f"seconds must be in (0, {NOTE_SECONDS}], got {seconds}")
     query = {
         "version": _CACHE_VERSION, "root": str(root), "frames": frames, "items": items,
         "subset": subset if subset is None or isinstance(subset, str) else list(subset),
@@ -378,8 +404,28 @@ def _cache_read(key: str, root: Path) -> Clips | None:
     return Clips(audio, tuple(notes), NSYNTH_RATE, root)
 
 
+_CACHE_WARNED = False
+
+
 def _cache_write(key: str, clips: Clips) -> None:
+    """Write the decoded copy; where the cache folder is not writable, warn once and go on
+    (every load then decodes the wavs again)."""
+    global _CACHE_WARNED
     folder = home() / "cache"
+    try:
+        _cache_files(folder, key, clips)
+    except OSError as err:
+        if not _CACHE_WARNED:
+            _CACHE_WARNED = True
+            warnings.warn(
+                f"{err.filename or folder}: cannot write the decoded-data cache "
+                f"({err.strerror}); reading the wavs directly each time (set CINR_HOME to a "
+                "writable folder to cache them)",
+                stacklevel=3,
+            )
+
+
+def _cache_files(folder: Path, key: str, clips: Clips) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with atomic.atomic_path(folder / f"{key}.npy") as tmp:
         with open(tmp, "wb") as fh:

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import torch
 
-from cinr_lab import atomic, nsynth, train
+from cinr_lab import atomic, train
 
 SHIPPED = ("pcinr-keyboard", "pcinr-diverse", "tcnn-keyboard", "tcnn-diverse")
 """The models in ``models/``: a PCINR and a TCNN on each embedded paper set."""
 
-KEEP = ("format", "step", "model_config", "model", "latents")
+KEEP = ("format", "run", "step", "model_config", "model", "latents")
 """Checkpoint entries an exported model keeps (the optimiser and RNG states are dropped)."""
 
 
@@ -37,77 +37,63 @@ def models_dir() -> Path:
 def export(run: str | os.PathLike, out: str | os.PathLike, overwrite: bool = False) -> Path:
     """Write the finished run folder ``run`` as a shipped model folder ``out``.
 
+    The model is written into a temporary folder beside ``out`` and moved into place whole, so
+    ``out`` is either the old model or the complete new one.
+
     Raises:
-        train.RunError: ``run`` is not a readable run, or ``out`` exists and ``overwrite`` is off.
+        train.RunError: ``run`` is not a finished, readable run (finite weights, ``loss.csv``);
+            ``out`` is ``run`` itself or lies inside it; ``out`` exists and ``overwrite`` is
+            off; or ``out`` holds something other than an exported model.
     """
     run, out = Path(run), Path(out)
-    train.load_run(run)  # validates config, checkpoint and weights
-    if out.exists() and not overwrite:
-        raise train.RunError(f"{out}: exists; pass overwrite=True (--overwrite) to replace it")
+    loaded = train.load_run(run)  # validates config, checkpoint, finite weights, run identity
+    if loaded.step < loaded.train_config.steps:
+        raise train.RunError(
+            f"{run}: unfinished (step {loaded.step} of {loaded.train_config.steps}); finish it "
+            f"with `cinr-lab train --resume --out {run}` before exporting it"
+        )
+    if not (run / "loss.csv").is_file():
+        raise train.RunError(
+            f"{run / 'loss.csv'}: missing; a finished run folder has its loss curve"
+        )
+    if out.resolve() == run.resolve() or run.resolve() in out.resolve().parents:
+        raise train.RunError(
+            f"{out}: is the run folder {run} itself or inside it; choose another --out"
+        )
+    if out.exists():
+        if not overwrite:
+            raise train.RunError(f"{out}: exists; pass overwrite=True (--overwrite) to replace it")
+        _check_replaceable(out)
     state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=True)
     buffer = io.BytesIO()
-    torch.save({k: state[k] for k in KEEP}, buffer)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic.write_bytes(out / "checkpoint.pt", buffer.getvalue())
-    for name in ("config.json", "loss.csv"):
-        with atomic.atomic_path(out / name) as tmp:
-            shutil.copyfile(run / name, tmp)
+    torch.save({k: state[k] for k in KEEP if k in state}, buffer)
+    with atomic.atomic_folder(out) as stage:
+        (stage / "checkpoint.pt").write_bytes(buffer.getvalue())
+        for name in ("loss.csv", "config.json"):
+            shutil.copyfile(run / name, stage / name)
     return out
 
 
-STUDY = "runs"
-"""Subfolder of ``models/`` holding the study's seed-0 runs, exported (``models/runs/<scale>/...``
-mirrors ``runs/<scale>/...``), so ``make runs`` copies them instead of training for an hour."""
+MODEL_FILES = ("config.json", "checkpoint.pt", "loss.csv")
+"""What an exported model folder holds."""
 
 
-def study_copy(path: str | os.PathLike, runs: str | os.PathLike) -> Path:
-    """Where the shipped copy of the run folder ``path`` (inside ``runs``) lives."""
-    return models_dir() / STUDY / Path(path).resolve().relative_to(Path(runs).resolve())
-
-
-def restore(
-    path: str | os.PathLike, runs: str | os.PathLike, data: str | os.PathLike | None = None
-) -> bool:
-    """Copy the shipped copy of the run ``path`` into place when ``path`` holds no run yet.
-
-    Args:
-        path: the run folder wanted.
-        runs: the folder of run folders ``path`` lies in (``runs/``).
-        data: the data the run is wanted on (``None``: ``$CINR_NSYNTH``, else the embedded set);
-            a shipped run trained on other data is not copied.
-
-    Returns:
-        True when a copy was made; False when ``path`` already holds a run, or nothing is shipped
-        for it, or what is shipped was trained on other data (then
-        :func:`cinr_lab.train.fit_or_load` trains it).
-    """
-    path = Path(path)
-    source = study_copy(path, runs)
-    if (path / "config.json").exists() or not (source / "config.json").exists():
-        return False
-    shipped = train.load_run(source)  # a damaged shipped copy is an error, not a silent retrain
-    if shipped.data is None or not nsynth.same_data(
-        shipped.data, nsynth.identity(nsynth.resolve_root(data))
-    ):
-        return False
-    staging = path.with_name(path.name + ".restoring")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source, staging)
-    if path.exists():  # an empty or config-less leftover; nothing of a run to lose
-        if any(path.iterdir()):
-            raise train.RunError(f"{path}: exists without config.json; move it away first")
-        path.rmdir()
-    staging.rename(path)
-    return True
-
-
-def load(name: str) -> train.Run:
-    """A shipped model by name (see :data:`SHIPPED`), in eval mode (on CUDA when present)."""
-    path = models_dir() / name
-    if not (path / "config.json").exists():
-        have = sorted(p.parent.name for p in models_dir().glob("*/config.json"))
-        raise train.RunError(
-            f"{path}: no shipped model {name!r} here; available: {', '.join(have) or 'none'} "
-            "(set CINR_MODELS to the folder that holds them)"
-        )
-    return train.load_run(path)
+def _check_replaceable(out: Path) -> None:
+    """``--overwrite`` replaces an (empty or) exported model folder, nothing else."""
+    if not out.is_dir():
+        raise train.RunError(f"{out}: exists and is not a folder; not replacing it")
+    names = sorted(p.name for p in out.iterdir())
+    if not names:
+        return
+    checkpoint = out / "checkpoint.pt"
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        if isinstance(state, dict) and "optimizer" in state:
+            raise train.RunError(
+                f"{out}: holds a training run (with its optimiser state), not an exported "
+                "model; not replacing it"
+            )
+    other = [n for n in names if n not in MODEL_FILES]
+    if other or "config.json" not in names:
+        what = f"it holds {other[0]}" if other else "it has no config.json"
+        raise train.RunError(f"{out}: is not an exported model ({what}); not replacing it")

@@ -22,13 +22,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 
-from cinr_lab import atomic, bench, metrics, train
+from cinr_lab import atomic, bench, checks, metrics, runfolder, train
 
 SWEEP: dict[str, dict] = {
     "paper": {"recipe": "paper"},
@@ -86,14 +85,12 @@ def race(
     Returns:
         The Markdown report's path.
     """
+    checks.number("seconds", seconds, strict=True)
+    checks.number("every", every, strict=True)
     out, runs = Path(out), Path(runs) / name
     out.mkdir(parents=True, exist_ok=True)
     done_path = out / f"{name}.jsonl"
-    done = (
-        [json.loads(line) for line in done_path.read_text().splitlines()]
-        if done_path.exists()
-        else []
-    )
+    done = checks.read_jsonl(done_path, keys=("label", "curve"))
     finished = {r["label"] for r in done}
     common = dict(model=model, set=set_name, items=items, batch=batch, seed=seed, data=data)
     for label, entry in entries.items():
@@ -101,8 +98,7 @@ def race(
             continue
         config = entry_config(entry, steps=10**9, checkpoint_every=10**9, **common)
         path = runs / label.replace(" ", "_").replace(",", "")
-        if path.exists():
-            shutil.rmtree(path)  # a race is timed from its start: no resume mid-entry
+        runfolder.discard(path)  # a race is timed from its start: no resume mid-entry
         trainer = train.Trainer.create(path, config)
         truth = trainer.audio.cpu().numpy()
         curve: list[dict] = []
@@ -196,10 +192,11 @@ def stability(
     Returns:
         The Markdown report's path, ``out/recipe_stability.md`` (the record is in ``.jsonl``).
     """
+    checks.number("every", every, strict=True)
+    common = dict(model=model, set=set_name, items=items, batch=batch, seed=seed, data=data)
+    config = train.recipe(recipe_name, steps=steps, checkpoint_every=250, **common)  # checks
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    common = dict(model=model, set=set_name, items=items, batch=batch, seed=seed, data=data)
-    config = train.recipe(recipe_name, steps=steps, checkpoint_every=250, **common)
     path = Path(runs) / "recipe_stability" / recipe_name
     curve_path = path / "curve.jsonl"
     if (path / "checkpoint.pt").exists():
@@ -209,10 +206,7 @@ def stability(
         # Measurements taken after the checkpoint are repeated by the resumed run.
         curve = [json.loads(x) for x in curve_path.read_text().splitlines()]
         curve = [p for p in curve if p["step"] <= trainer.step]
-        _truncate_loss_log(path / "loss.csv", trainer.step)
     else:
-        if path.exists():
-            shutil.rmtree(path)  # never reached its first checkpoint
         trainer = train.Trainer.create(path, config)
         curve = []
     truth = trainer.audio.cpu().numpy()
@@ -236,13 +230,6 @@ def stability(
     report = out / "recipe_stability.md"
     atomic.write_text(report, stability_markdown(record))
     return report
-
-
-def _truncate_loss_log(path: Path, step: int) -> None:
-    """Drop the rows of ``loss.csv`` after ``step`` (a resumed run writes them again)."""
-    header, *rows = path.read_text().splitlines(keepends=True)
-    kept = [r for r in rows if int(r.split(",", 1)[0]) <= step]
-    atomic.write_text(path, header + "".join(kept))
 
 
 def verdict(curve: list[dict], logged: np.ndarray, silence: float) -> dict:

@@ -52,7 +52,10 @@ class NSynthError(ValueError):
 def home() -> Path:
     """The folder for generated data and caches: ``$CINR_HOME``, else ``~/.cache/cinr_lab``."""
     if "CINR_HOME" in os.environ:
-        return Path(os.environ["CINR_HOME"]).expanduser()
+        path = Path(os.environ["CINR_HOME"]).expanduser()
+        if path.exists() and not path.is_dir():
+            raise NSynthError(f"{path} (from $CINR_HOME): not a folder; point CINR_HOME at one")
+        return path
     xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(xdg).expanduser() / "cinr_lab"
 

@@ -25,9 +25,8 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import os
-import shutil
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ import numpy as np
 import scipy.signal
 import soxr
 
-from cinr_lab import atomic
+from cinr_lab import atomic, checks
 from cinr_lab.audio import NSYNTH_RATE, to_pcm16, write_wav
 from cinr_lab.schema import (
     FAMILIES,
@@ -293,35 +292,46 @@ def build(
     notes: dict[str, dict[str, Any]] | None = None,
     gain_db: float = DEFAULT_GAIN_DB,
     progress: bool = True,
+    force: bool = False,
 ) -> Path:
-    """Render an NSynth-layout folder (``examples.json`` + ``audio/*.wav``).
+    """Render an NSynth-layout folder (``examples.json`` + ``audio/*.wav`` + ``BUILD.json``).
 
     The folder is written beside ``out`` under a temporary name and renamed into place at the
     end, so an interrupted build never leaves a half-written set where the reader looks.
 
     Args:
-        out: destination folder (default: :func:`embedded_root`); replaced if it exists.
+        out: destination folder (default: :func:`embedded_root`): absent, empty, or an earlier
+            build (it has a ``BUILD.json``), which is replaced; anything else only with ``force``.
         soundfont: a GM ``.sf2`` (default: :func:`default_soundfont`).
         notes: ``{note_str: NSynth metadata}`` to render (default: :func:`paper_notes`).
         gain_db: renderer gain.
         progress: show a progress bar (where the output is a terminal or notebook).
+        force: replace ``out`` whatever it holds.
 
     Returns:
         The folder.
 
     Raises:
-        NSynthError: unreadable SoundFont, missing GM presets, or a note that would clip.
+        NSynthError: ``out`` holds something other than a build, an unreadable SoundFont,
+            missing GM presets, or a note that would clip.
     """
     from tqdm.auto import tqdm
 
+    checks.number("gain_db", gain_db, minimum=-math.inf)
     out = Path(out) if out is not None else embedded_root()
+    if out.exists() and not force:
+        if not out.is_dir():
+            raise NSynthError(f"{out}: exists and is not a folder; choose another --out")
+        if any(out.iterdir()) and not (out / "BUILD.json").is_file():
+            raise NSynthError(
+                f"{out}: not empty and not a set built by cinr-lab (no BUILD.json); nothing was "
+                "changed: choose another --out, or pass --force to replace it"
+            )
     soundfont = Path(soundfont) if soundfont is not None else default_soundfont()
     notes = paper_notes() if notes is None else notes
     instruments = instrument_map(notes)
     _check_soundfont(soundfont, {program for program, _ in instruments.values()})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic.atomic_folder(out) as stage:
         (stage / "audio").mkdir()
         examples = {}
         for name, meta in tqdm(
@@ -343,16 +353,6 @@ def build(
             "soundfont_sha256": _sha256(soundfont), "gain_db": gain_db, "notes": len(examples),
         }  # fmt: skip
         atomic.write_text(stage / "BUILD.json", json.dumps(manifest, indent=1, sort_keys=True))
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            stage.rename(out)
-            shutil.rmtree(old)
-        else:
-            stage.rename(out)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
     return out
 
 
@@ -376,5 +376,11 @@ def ensure_embedded() -> Path:
     root = embedded_root()
     if not is_current(root):
         print(f"Rendering the embedded NSynth stand-in into {root} (once, about a minute)...")
-        build(root)
+        try:
+            build(root, force=True)  # the folder is ours
+        except OSError as err:
+            raise NSynthError(
+                f"{err.filename or root}: cannot render the embedded set there ({err.strerror}); "
+                "set CINR_HOME to a writable folder, or CINR_NSYNTH to an NSynth folder"
+            ) from err
     return root

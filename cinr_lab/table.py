@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinr_lab import atomic, metrics, nsynth
+from cinr_lab import atomic, checks, metrics, nsynth
 from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit
 
 __all__ = ["ARCHS", "DEFAULT_SCALE", "SCALES", "build", "findings", "fit"]
@@ -72,6 +72,14 @@ def build(
     Per-run results go to ``out/runs.jsonl`` as they finish, so an interrupted build resumes
     where it stopped (finished runs are neither trained nor evaluated again).
     """
+    checks.integer("seeds", seeds, minimum=1)
+    unknown = [s for s in sets if s not in nsynth.SETS]
+    if unknown or not sets:
+        raise checks.ConfigError(
+            "sets",
+            (f"unknown set {unknown[0]!r}" if unknown else "no set given")
+            + f"; choose from {', '.join(nsynth.SETS)}",
+        )
     sets = tuple(s for s in nsynth.SETS if s in sets)  # the paper's column order
     spec = scale
     cfg = SCALES[scale] if isinstance(scale, str) else scale
@@ -79,11 +87,7 @@ def build(
     out, runs = Path(out), Path(runs)
     out.mkdir(parents=True, exist_ok=True)
     done_path = out / "runs.jsonl"
-    done = (
-        [json.loads(line) for line in done_path.read_text().splitlines()]
-        if done_path.exists()
-        else []
-    )
+    done = checks.read_jsonl(done_path, keys=("scale", "set", "arch", "seed"))
     key = lambda r: (r["scale"], r["set"], r["arch"], r["seed"])  # noqa: E731
     finished = {key(r) for r in done}
     for set_name in sets:

@@ -6,6 +6,12 @@ A run folder holds everything about one training run::
     RUN/checkpoint.pt    model, latents, optimizer, step and RNG state (atomically replaced)
     RUN/loss.csv         the loss curve, one row per step
     RUN/audio/*.wav      each note's reconstruction at the end of training (float32)
+    RUN/.lock            held by the process training it (its PID inside)
+
+A new run's folder must be empty or absent; it gets a step-0 checkpoint before its config, so a
+folder with ``config.json`` can always be resumed. A checkpoint is written only when every weight
+and latent is finite, and it records which run it belongs to (:func:`run_id`), so it cannot be
+loaded into another run's folder.
 
 Resuming from ``checkpoint.pt`` continues exactly as an uninterrupted run would: the same batches,
 coordinates and updates, bit for bit on the same machine.
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
 import json
 import math
@@ -27,16 +34,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from cinr_lab import atomic, models, nsynth
+from cinr_lab import atomic, checks, models, nsynth, runfolder
 from cinr_lab.audio import NSYNTH_RATE, write_wav
 from cinr_lab.decoder import Decoder
-from cinr_lab.losses import multi_stft_loss, summed_squared_error
+from cinr_lab.losses import STFT_SCALES, multi_stft_loss, summed_squared_error
+from cinr_lab.runfolder import RunError as RunError
 
 CHECKPOINT_FORMAT = 1
-
-
-class RunError(ValueError):
-    """A run folder or checkpoint is missing, corrupt, or does not match the request."""
 
 
 class TrainingDiverged(RuntimeError):
@@ -130,6 +134,21 @@ class TrainConfig:
     note_weights: str = "none"
 
     def __post_init__(self):
+        for name in ("steps", "batch", "coords", "checkpoint_every", "plateau_epochs"):
+            checks.integer(name, getattr(self, name), minimum=1)
+        checks.integer("items", self.items, minimum=1, optional=True)
+        for name in ("seed", "inner_steps", "warmup"):
+            checks.integer(name, getattr(self, name), minimum=0)
+        for name in ("lr", "latent_lr"):
+            checks.number(name, getattr(self, name), strict=True, optional=True)
+        checks.number("inner_lr", self.inner_lr, strict=True)
+        checks.number("seconds", self.seconds, maximum=nsynth.NOTE_SECONDS, strict=True)
+        checks.number("lr_floor", self.lr_floor, maximum=1.0)
+        for name in ("wr", "weight_decay", "latent_std", "mse_weight", "stft_weight",
+                     "deriv_weight"):  # fmt: skip
+            checks.number(name, getattr(self, name))
+        checks.flag("mse_rescale", self.mse_rescale)
+        checks.choice("model", self.model, tuple(models.PRESETS))
         choices = {
             "optimizer": ("adam", "adabelief"),
             "schedule": ("constant", "plateau", "cosine"),
@@ -138,10 +157,21 @@ class TrainConfig:
             "note_weights": ("none", "energy"),
         }
         for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+            checks.choice(name, getattr(self, name), allowed)
         if self.inner_steps and self.latent_update == "sgd":
-            raise ValueError("inner_steps (v0's inner loop) needs latent_update='adam'")
+            raise checks.ConfigError(
+                "inner_steps", "v0's inner loop needs latent_update='adam', not 'sgd'"
+            )
+        if self.stft_weight and self.coords < min(STFT_SCALES):
+            raise checks.ConfigError(
+                "coords",
+                f"{self.coords} per note is below the smallest STFT scale ({min(STFT_SCALES)}) "
+                "of the STFT loss; give more, or stft_weight 0",
+            )
+        if self.mse_weight + self.stft_weight + self.deriv_weight == 0:
+            raise checks.ConfigError(
+                "mse_weight", "mse_weight, stft_weight and deriv_weight are all 0: nothing to fit"
+            )
 
     def decoder_lr(self, model: Decoder) -> float:
         """The decoder's learning rate: ``lr``, else the paper's value for ``model``'s kind."""
@@ -209,6 +239,11 @@ class Run:
             ``[len(items), samples · rate / 16000]`` float32 on the CPU.
         """
         items = list(range(len(self.notes))) if items is None else items
+        checks.integer("rate", rate, minimum=NSYNTH_RATE)  # lower would alias: no filter here
+        if self.model_config.samples * rate % NSYNTH_RATE:
+            raise checks.ConfigError(
+                "rate", f"{rate} Hz does not give a whole number of samples per clip"
+            )
         if not self.model.continuous and rate != NSYNTH_RATE:
             raise RunError(
                 f"{self.path}: a {type(self.model).__name__} renders only its training rate "
@@ -219,6 +254,9 @@ class Run:
                 raise RunError(
                     f"{self.path}: item {i} out of range (the run has {len(self.notes)} notes)"
                 )
+        if len(set(items)) < len(items):
+            twice = next(i for i in items if items.count(i) > 1)
+            raise checks.ConfigError("items", f"note {twice} is asked for twice")
         return render(self.model, self.latents[items], rate)
 
 
@@ -282,6 +320,8 @@ class Trainer:
             else torch.ones_like(energy)
         )
         self.step = 0
+        self.saved_step: int | None = None  # the step of the checkpoint on disk
+        self.run_id = ""  # set by create / resume (see run_id)
         self.seconds = 0.0  # spent in training steps by this process
 
     # -- construction
@@ -292,10 +332,7 @@ class Trainer:
     ) -> Trainer:
         """Start a new run in ``path`` (which must not hold a run already)."""
         path = Path(path)
-        if (path / "config.json").exists() or (path / "checkpoint.pt").exists():
-            raise RunError(
-                f"{path}: already holds a run; pass --resume to continue it or choose another --out"
-            )
+        runfolder.check_new(path)
         clips = nsynth.load(
             train_config.data,
             subset=train_config.set,
@@ -306,14 +343,18 @@ class Trainer:
         model_config = dataclasses.replace(model_config, samples=clips.audio.shape[1])
         trainer = cls(path, model_config, train_config, clips)
         path.mkdir(parents=True, exist_ok=True)
+        runfolder.lock(path)
+        runfolder.check_new(path)  # again, now that no other trainer can start here
         config = {
             "model": dataclasses.asdict(model_config),
             "train": dataclasses.asdict(train_config),
             "notes": clips.names,
             "data": nsynth.identity(clips.root),
         }
-        atomic.write_text(path / "config.json", json.dumps(config, indent=1))
+        trainer.run_id = run_id(config)
+        trainer.save()  # step 0: a folder with config.json can always be resumed
         atomic.write_text(path / "loss.csv", ",".join(LOSS_COLUMNS) + "\n")
+        atomic.write_text(path / "config.json", json.dumps(config, indent=1))  # last: now a run
         return trainer
 
     @classmethod
@@ -326,12 +367,18 @@ class Trainer:
             raise RunError(f"{path}: holds a {train_config.model!r} run, not {model!r}")
         if steps is not None:
             train_config = dataclasses.replace(train_config, steps=steps)
+        if train_config.steps < state["step"]:
+            raise checks.ConfigError(
+                "steps", f"{train_config.steps} is below the run's step {state['step']} ({path})"
+            )
         root = nsynth.resolve_root(train_config.data)
         check_data(path, config.get("data"), root)
         clips = nsynth.load(root, subset=config["notes"], seconds=train_config.seconds)
         if clips.names != config["notes"]:
             raise RunError(f"{path}: the data no longer holds the run's notes in order")
         trainer = cls(path, models.ModelConfig.from_dict(config["model"]), train_config, clips)
+        trainer.run_id = run_id(config)
+        runfolder.lock(path)
         trainer.model.load_state_dict(state["model"])
         with torch.no_grad():
             trainer.latents.copy_(state["latents"])
@@ -348,7 +395,7 @@ class Trainer:
         if trainer.scheduler is not None:
             trainer.scheduler.load_state_dict(state["scheduler"])
         trainer.gen.set_state(state["rng"])
-        trainer.step = state["step"]
+        trainer.step = trainer.saved_step = state["step"]
         _truncate_csv(path / "loss.csv", trainer.step)
         return trainer
 
@@ -468,56 +515,85 @@ class Trainer:
         )
         start = time.perf_counter()
         next_call, called_at = every, None
-        with open(self.path / "loss.csv", "a", newline="") as fh:
-            writer = csv.writer(fh)
-            while self.step < c.steps and (budget is None or self.seconds < budget):
-                tick = time.perf_counter()
-                try:
+        try:
+            # Line-buffered: every row reaches the file whole, so a crash leaves whole lines.
+            with open(self.path / "loss.csv", "a", newline="", buffering=1) as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                while self.step < c.steps and (budget is None or self.seconds < budget):
+                    tick = time.perf_counter()
                     terms = self.train_step(self.batch_notes())
-                except TrainingDiverged as err:
-                    fh.flush()
-                    kept = self.path / "checkpoint.pt"
-                    raise TrainingDiverged(
-                        f"{err}; stopped. The last good checkpoint "
-                        f"is {kept}" + ("" if kept.exists() else " (none was written yet)")
-                    ) from None
-                values = {k: terms[k].item() for k in LOSS_COLUMNS[1:-1]}
-                self.seconds += time.perf_counter() - tick
-                writer.writerow(
-                    [
-                        self.step,
-                        *(f"{values[k]:.6g}" for k in LOSS_COLUMNS[1:-1]),
-                        f"{time.perf_counter() - start:.3f}",
-                    ]
-                )
-                bar.update(1)
-                bar.set_postfix(
-                    loss=f"{values['loss']:.4g}",
-                    pts_s=f"{points / (time.perf_counter() - tick):.3g}",
-                    refresh=False,
-                )
-                if self.step % c.checkpoint_every == 0 or self.step == c.steps:
-                    fh.flush()
-                    self.save()
-                if on_time is not None and self.seconds >= next_call:
-                    on_time(self)
-                    called_at = self.step
-                    while next_call <= self.seconds:  # one call however many periods a step took
-                        next_call += every
-        bar.close()
-        if self.step % c.checkpoint_every and self.step < c.steps:  # the budget ran out
-            self.save()
+                    values = {k: terms[k].item() for k in LOSS_COLUMNS[1:-1]}
+                    self.seconds += time.perf_counter() - tick
+                    writer.writerow(
+                        [
+                            self.step,
+                            *(f"{values[k]:.6g}" for k in LOSS_COLUMNS[1:-1]),
+                            f"{time.perf_counter() - start:.3f}",
+                        ]
+                    )
+                    bar.update(1)
+                    bar.set_postfix(
+                        loss=f"{values['loss']:.4g}",
+                        pts_s=f"{points / (time.perf_counter() - tick):.3g}",
+                        refresh=False,
+                    )
+                    if self.step % c.checkpoint_every == 0 or self.step == c.steps:
+                        self.save()
+                    if on_time is not None and self.seconds >= next_call:
+                        on_time(self)
+                        called_at = self.step
+                        while next_call <= self.seconds:  # one call however many periods passed
+                            next_call += every
+            bar.close()
+            if self.step != self.saved_step:  # the budget ran out between checkpoints
+                self.save()
+        except TrainingDiverged as err:
+            bar.close()
+            raise TrainingDiverged(f"{err}; stopped. {self._kept()}") from None
+        finally:
+            runfolder.unlock(self.path)
         if on_time is not None and called_at != self.step:
             on_time(self)
         self.write_audio()
         return self.path
 
+    def _kept(self) -> str:
+        """Which checkpoint a diverged run keeps, and what to do next."""
+        kept = self.path / "checkpoint.pt"
+        if self.saved_step is None:
+            return f"No checkpoint was written in {self.path}"
+        if self.saved_step == 0:
+            return (
+                f"Its only checkpoint ({kept}) is the untrained step 0: delete {self.path} and "
+                "start again with a lower --lr"
+            )
+        return f"The last good checkpoint is {kept} (step {self.saved_step})"
+
     # -- persistence
 
     def save(self) -> None:
-        """Atomically write ``checkpoint.pt``."""
+        """Atomically write ``checkpoint.pt``, unless a weight or latent is not finite.
+
+        Raises:
+            TrainingDiverged: NaN or infinity in the weights or latents; the checkpoint on disk
+                (the last good one) is kept.
+        """
+        bad = [
+            name
+            for name, tensor in self.model.state_dict().items()
+            if tensor.is_floating_point() and not torch.isfinite(tensor).all()
+        ]
+        if not torch.isfinite(self.latents).all():
+            bad.append("latents")
+        if bad:
+            raise TrainingDiverged(
+                f"step {self.step}: NaN or infinity in {', '.join(bad[:3])}"
+                + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+                + "; not saved"
+            )
         state = {
             "format": CHECKPOINT_FORMAT,
+            "run": self.run_id,
             "step": self.step,
             "model_config": dataclasses.asdict(self.model_config),
             "model": {k: v.cpu() for k, v in self.model.state_dict().items()},
@@ -529,6 +605,7 @@ class Trainer:
         buffer = io.BytesIO()
         torch.save(state, buffer)
         atomic.write_bytes(self.path / "checkpoint.pt", buffer.getvalue())
+        self.saved_step = self.step
 
     def write_audio(self) -> None:
         """Render every note to ``RUN/audio/<note_str>.wav`` (float32, 16 kHz)."""
@@ -595,16 +672,43 @@ def _cosine(optimizers, c: TrainConfig, step: int) -> None:
 
 
 def _truncate_csv(path: Path, step: int) -> None:
-    """Drop loss rows past ``step`` (written after the checkpoint a resume starts from).
+    """Keep the loss rows up to ``step`` (the checkpoint a resume starts from), whole rows only.
 
-    Rows of a run written by cinr_lab 0.1 (no ``deriv`` column) are rewritten with ``deriv`` 0.
+    A row torn by a crash (too few fields, or a field that is not a number) ends the kept rows,
+    as do rows written after the checkpoint. Rows of a run written by cinr_lab 0.1 (no ``deriv``
+    column) are rewritten with ``deriv`` 0.
     """
-    rows = list(csv.DictReader(path.open())) if path.exists() else []
+    rows = []
+    if path.exists():
+        with path.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            columns = reader.fieldnames or []
+            for row in reader:
+                if None in row or any(row.get(k) in (None, "") for k in columns):
+                    break  # torn: fewer fields than the header, or more
+                try:
+                    for k in columns:
+                        float(row[k])
+                except ValueError:
+                    break
+                if int(float(row["step"])) > step:
+                    break
+                rows.append(row)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, LOSS_COLUMNS, restval="0", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(r for r in rows if int(r["step"]) <= step)
+    writer.writerows(rows)
     atomic.write_text(path, buffer.getvalue())
+
+
+def run_id(config: dict[str, Any]) -> str:
+    """What makes a run itself: its model, settings (but ``steps``, ``checkpoint_every``, which a
+    resume may change), notes and data, hashed. Its checkpoints carry it."""
+    train_fields = {
+        k: v for k, v in config["train"].items() if k not in ("steps", "checkpoint_every")
+    }
+    key = {k: config.get(k) for k in ("model", "notes", "data")} | {"train": train_fields}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _read_run(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -618,7 +722,10 @@ def _read_run(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise RunError(f"{path / 'config.json'}: malformed ({err})") from err
     ckpt = path / "checkpoint.pt"
     if not ckpt.is_file():
-        raise RunError(f"{ckpt}: missing; the run has no checkpoint yet")
+        raise RunError(
+            f"{ckpt}: missing (the run was stopped before its first checkpoint); delete {path} "
+            "and train it again"
+        )
     try:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many kinds for a damaged file
@@ -633,6 +740,18 @@ def _read_run(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise RunError(
             f"{ckpt}: holds {state['latents'].shape[0]} latents, "
             f"the run has {len(config['notes'])} notes"
+        )
+    if state.get("run", "") and state["run"] != run_id(config):  # older checkpoints lack it
+        raise RunError(
+            f"{ckpt}: belongs to another run (other notes, data or settings) than "
+            f"{path / 'config.json'} describes; it was copied here from elsewhere"
+        )
+    tensors = {"latents": state["latents"], **state["model"]}
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise RunError(
+            f"{ckpt}: NaN or infinity in {', '.join(bad[:3])} (a diverged run); it cannot be "
+            "rendered, resumed or exported"
         )
     return config, state
 
@@ -785,6 +904,7 @@ def points_per_step(train_config: TrainConfig, model: Decoder, notes: int) -> in
 
 __all__ = [
     "Run",
+    "run_id",
     "RunError",
     "check_data",
     "TrainConfig",

@@ -156,5 +156,5 @@ def test_grid_spans_the_clip_and_refines():
 def test_unknown_names_are_refused():
     with pytest.raises(ValueError, match="unknown model 'pcinx'"):
         models.config_for("pcinx")
-    with pytest.raises(ValueError, match="film must be"):
+    with pytest.raises(ValueError, match="film: must be one of"):
         models.config_for("pcinr", film="every")

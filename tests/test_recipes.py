@@ -21,7 +21,7 @@ def test_recipes_are_configs_and_unknown_ones_are_named():
     assert not paper.mse_rescale and paper.deriv_weight == 1.0 and paper.items == 32
     with pytest.raises(ValueError, match="unknown recipe 'fast'"):
         train.recipe("fast")
-    with pytest.raises(ValueError, match="optimizer must be one of"):
+    with pytest.raises(ValueError, match="optimizer: must be one of"):
         train.recipe("paper", optimizer="sgd")
 
 

@@ -53,6 +53,7 @@ def test_run_folder_contents(make_nsynth, tmp_path):
         progress=False
     )
     assert sorted(p.name for p in run.iterdir()) == [
+        ".lock",  # the trainer's lock (holds its PID); released at the end of fit
         "audio",
         "checkpoint.pt",
         "config.json",
@@ -260,8 +261,11 @@ def test_a_run_saved_without_its_data_is_trusted_only_on_a_soundfont_set(make_ns
     root = make_nsynth()
     train.Trainer.create(tmp_path / "r", config(root, steps=1), TINY_PCINR).fit(progress=False)
     saved = json.loads((tmp_path / "r" / "config.json").read_text())
-    del saved["data"]  # as cinr_lab 0.2 wrote it
+    del saved["data"]  # as cinr_lab 0.2 wrote it, with a checkpoint that names no run
     (tmp_path / "r" / "config.json").write_text(json.dumps(saved))
+    state = torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)
+    del state["run"]
+    torch.save(state, tmp_path / "r" / "checkpoint.pt")
     run = train.load_run(tmp_path / "r")
     assert run.data is None
     with pytest.raises(train.RunError, match="does not record the data it was trained on"):
