@@ -33,7 +33,7 @@
 
 # %% tags=["parameters"]
 SCALE = None  # the runs of notebook 04 / Table 1 (seed 0) and the ω sweep; None: $CINR_SCALE or "study"
-NOTES = 3  # notes per sweep model whose stationary points are counted
+NOTES = 1  # notes per sweep model whose stationary points are counted (each: a 128 kHz pass)
 
 # %%
 import ipywidgets as widgets
