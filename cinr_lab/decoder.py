@@ -113,8 +113,8 @@ class Decoder(nn.Module):
     # -- what the explorer and the analysis ask
 
     def scales(self) -> list[nn.Module]:
-        """Layers with a scale ``omega`` the explorer may multiply (first layer first); none by
-        default."""
+        """Layers with a scale ``omega`` the explorer may multiply (an attribute ``first`` marks
+        a first layer; without it the first in the list is); none by default."""
         return []
 
     @contextlib.contextmanager
@@ -131,7 +131,8 @@ class Decoder(nn.Module):
         saved = [layer.omega for layer in layers]
         try:
             for i, layer in enumerate(layers):
-                layer.omega = saved[i] * (first if i == 0 else hidden)
+                is_first = getattr(layer, "first", i == 0)
+                layer.omega = saved[i] * (first if is_first else hidden)
             yield
         finally:
             for layer, omega in zip(layers, saved, strict=True):

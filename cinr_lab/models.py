@@ -21,6 +21,7 @@ from torch import nn
 from cinr_lab import activations, checks
 from cinr_lab.decoder import Decoder
 from cinr_lab.decoder import grid as grid  # re-exported: models.grid is public
+from cinr_lab.parallel import ParallelPCINR
 from cinr_lab.pcinr import PCINR
 from cinr_lab.tcnn import TCNN
 
@@ -71,6 +72,7 @@ class ModelConfig:
     weight_norm: bool = True
     freeze_mapping: bool = False
     activation: str = "sine"
+    branches: int = 1
 
     def __post_init__(self):
         checks.choice("kind", self.kind, tuple(sorted(BUILDERS)))
@@ -78,12 +80,16 @@ class ModelConfig:
         checks.choice("init", self.init, ("paper", "v0"))
         for name in ("latent_dim", "samples", "hidden", "layers", "mapping_hidden",
                      "mapping_layers", "tcnn_dim", "tcnn_kernel", "tcnn_stride",
-                     "tcnn_post_filter"):  # fmt: skip
+                     "tcnn_post_filter", "branches"):  # fmt: skip
             checks.integer(name, getattr(self, name), minimum=1)
         for name in ("omega_first", "omega_hidden"):
             checks.number(name, getattr(self, name), strict=True)
         for name in ("tcnn_upsample", "weight_norm", "freeze_mapping"):
             checks.flag(name, getattr(self, name))
+        if self.branches != 1 and self.kind != "parallel":
+            raise checks.ConfigError(
+                "branches", f"only a 'parallel' model has branches, not a {self.kind!r}"
+            )
         activations.get(self.activation)  # an unknown one is an error naming the known ones
 
     @classmethod
@@ -97,7 +103,7 @@ V0_FIELDS = {"tcnn_upsample": False, "init": "v0", "weight_norm": False, "freeze
 """What cinr_lab 0.1 built, for configs saved before these fields existed."""
 
 
-BUILDERS: dict[str, type[Decoder]] = {"pcinr": PCINR, "tcnn": TCNN}
+BUILDERS: dict[str, type[Decoder]] = {"pcinr": PCINR, "tcnn": TCNN, "parallel": ParallelPCINR}
 """Model kinds: each a :class:`cinr_lab.decoder.Decoder` built from a :class:`ModelConfig`."""
 
 BASE = ModelConfig()
@@ -118,6 +124,8 @@ PRESETS: dict[str, ModelConfig] = {
     "tcnn-transposed": dataclasses.replace(BASE, kind="tcnn", tcnn_upsample=False),
     # FINER's variable-periodic sine in place of the sine, the rest the paper's PCINR.
     "pcinr-finer": dataclasses.replace(BASE, activation="finer"),
+    # The paper's suggestion: 4 parallel FiLM-SIRENs of depth 3 × 172, summed (size of pcinr).
+    "pcinr-parallel": dataclasses.replace(BASE, kind="parallel", branches=4, layers=3, hidden=172),
     # cinr_lab 0.1's models: what the committed CI-scale study ran on.
     "pcinr-v0": _V0,
     "pcinr-wide-v0": dataclasses.replace(_V0, hidden=365, layers=4),

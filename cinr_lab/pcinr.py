@@ -88,7 +88,7 @@ class FiLMLayer(nn.Module):
         activation: str = "sine",
     ):
         super().__init__()
-        self.omega = omega
+        self.omega, self.first = omega, first
         self.activation = activations.get(activation)
         linear = nn.Linear(fan_in, fan_out)
         self.activation.init_(linear, omega, first, init)
@@ -124,32 +124,38 @@ class PCINR(Decoder):
 
     def __init__(self, config):
         super().__init__()
-        self.config = config
-        c = config
+        self.config = c = config
         self.film_layers = c.layers if c.film == "per-layer" else 1
         self.mapping = MappingNetwork(
             c.latent_dim, c.mapping_hidden, c.mapping_layers, c.hidden * self.film_layers, c.init
         )
-        self.layers = nn.ModuleList(
-            FiLMLayer(
-                1 if i == 0 else c.hidden,
-                c.hidden,
-                c.omega_first if i == 0 else c.omega_hidden,
-                first=i == 0,
-                init=c.init,
-                weight_norm=c.weight_norm,
-                activation=c.activation,
-            )
-            for i in range(c.layers)
-        )
-        head = nn.Linear(c.hidden, 1)
-        omega = OUTPUT_OMEGA if c.init == "paper" else c.omega_hidden
-        bound = math.sqrt(6 / c.hidden) / omega
-        with torch.no_grad():
-            head.weight.uniform_(-bound, bound)
-        self.head = _maybe_weight_norm(head, c.weight_norm)
+        self.layers = nn.ModuleList(self.film_layer(i) for i in range(c.layers))
+        self.head = self.output_layer(c.hidden)
         if c.freeze_mapping:
             self.mapping.requires_grad_(False)
+
+    def film_layer(self, i: int) -> FiLMLayer:
+        """A fresh FiLM layer at depth ``i`` (0: the first, at ``ω_first``, fed by ``t``)."""
+        c = self.config
+        return FiLMLayer(
+            1 if i == 0 else c.hidden,
+            c.hidden,
+            c.omega_first if i == 0 else c.omega_hidden,
+            first=i == 0,
+            init=c.init,
+            weight_norm=c.weight_norm,
+            activation=c.activation,
+        )
+
+    def output_layer(self, fan_in: int) -> nn.Module:
+        """A fresh linear output layer from ``fan_in`` units (see the class for its init)."""
+        c = self.config
+        head = nn.Linear(fan_in, 1)
+        omega = OUTPUT_OMEGA if c.init == "paper" else c.omega_hidden
+        bound = math.sqrt(6 / fan_in) / omega
+        with torch.no_grad():
+            head.weight.uniform_(-bound, bound)
+        return _maybe_weight_norm(head, c.weight_norm)
 
     def modulation(self, z: Tensor) -> list[tuple[Tensor, Tensor]]:
         """Per-layer ``(γ_i, β_i)``, each ``[B, 1, hidden]``."""

@@ -1,0 +1,85 @@
+"""The parallel sub-network PCINR: the paper's size, the PCINR's function with one branch,
+branches that add up, and the shared analysis and training paths."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from cinr_lab import analysis, checks, models, train
+
+TINY = models.config_for("pcinr-parallel", hidden=16, layers=2, mapping_hidden=16, branches=3)
+
+
+def test_the_preset_has_the_papers_size():
+    sizes = {
+        name: models.parameter_counts(models.build(models.PRESETS[name]))["total"]
+        for name in ("pcinr", "pcinr-parallel")
+    }
+    assert abs(sizes["pcinr-parallel"] / sizes["pcinr"] - 1) < 0.05
+    preset = models.PRESETS["pcinr-parallel"]
+    assert (preset.kind, preset.branches, preset.layers) == ("parallel", 4, 3)
+
+
+def test_one_branch_is_the_pcinr():
+    """Same fields, one branch: the same parameters under the same names, the same function."""
+    config = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
+    torch.manual_seed(0)
+    pcinr = models.build(config)
+    parallel = models.build(dataclasses.replace(config, kind="parallel"))
+    parallel.load_state_dict(pcinr.state_dict())  # strict: the same names and shapes
+    z, t = torch.randn(2, config.latent_dim), models.grid(400)
+    torch.testing.assert_close(parallel(z, t), pcinr(z, t), rtol=0, atol=1e-6)
+
+
+def test_branches_add_up():
+    """The output is the sum over branches of each branch's head on its own last layer."""
+    torch.manual_seed(0)
+    model = models.build(TINY)
+    z, t = torch.randn(2, TINY.latent_dim), models.grid(300)
+    out, hidden = model(z, t, return_hidden=True)
+    assert len(hidden) == TINY.branches * TINY.layers
+    last = [hidden[(p + 1) * TINY.layers - 1] for p in range(TINY.branches)]
+    w = model.head.weight.reshape(TINY.branches, TINY.hidden)
+    by_branch = sum(last[p] @ w[p] for p in range(TINY.branches)) + model.head.bias
+    torch.testing.assert_close(out, by_branch, rtol=1e-5, atol=1e-6)
+    # Each branch has its own FiLM pair: changing one branch's β changes only its units.
+    gammas, betas = zip(*model.modulation(z), strict=True)
+    assert not torch.equal(betas[0], betas[TINY.layers])
+
+
+def test_analysis_and_scaling_see_every_branch():
+    torch.manual_seed(0)
+    model = models.build(TINY)
+    z = torch.randn(1, TINY.latent_dim)
+    points = analysis.stationary_points(model, z[0])
+    assert points.measured.shape == (TINY.layers, TINY.branches * TINY.hidden)
+    assert np.isfinite(points.analytic).all()
+    firsts = [layer for layer in model.scales() if layer.first]
+    assert len(firsts) == TINY.branches
+    with model.scaled(first=2.0, hidden=0.5):
+        assert all(layer.omega == 2.0 * TINY.omega_first for layer in firsts)
+        assert all(layer.omega == 0.5 * TINY.omega_hidden for layer in model.scales()
+                   if not layer.first)  # fmt: skip
+    assert all(layer.omega == TINY.omega_first for layer in firsts)
+
+
+def test_it_trains_and_resumes_as_any_decoder(make_nsynth, tmp_path):
+    kw = dict(model="pcinr-parallel", set=None, data=str(make_nsynth()), items=4, steps=80,
+              seconds=0.05, coords=800, batch=4, lr=1e-3, latent_lr=1e-2, stft_weight=0.0,
+              checkpoint_every=40)  # fmt: skip
+    config = train.TrainConfig(**kw)
+    learnable = dataclasses.replace(TINY, hidden=32, omega_first=300, omega_hidden=30)
+    run = train.Trainer.create(tmp_path / "r", config, learnable).fit(progress=False)
+    mse = train.loss_curve(run)["mse"]
+    assert np.mean(mse[-5:]) < 0.5 * mse[0]
+    loaded = train.load_run(run)
+    assert isinstance(loaded.model, type(models.build(TINY))) and loaded.step == 80
+
+
+def test_branches_belong_to_parallel_models():
+    with pytest.raises(checks.ConfigError, match="only a 'parallel' model has branches"):
+        models.config_for("pcinr", branches=2)
