@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from cinr_lab import atomic, train
+from cinr_lab import atomic, nsynth, train
 
 SHIPPED = ("pcinr-keyboard", "pcinr-diverse", "tcnn-keyboard", "tcnn-diverse")
 """The models in ``models/``: a PCINR and a TCNN on each embedded paper set."""
@@ -97,3 +97,61 @@ def _check_replaceable(out: Path) -> None:
     if other or "config.json" not in names:
         what = f"it holds {other[0]}" if other else "it has no config.json"
         raise train.RunError(f"{out}: is not an exported model ({what}); not replacing it")
+
+
+STUDY = "runs"
+"""Subfolder of ``models/`` holding the study's seed-0 runs, exported (``models/runs/<scale>/...``
+mirrors ``runs/<scale>/...``), so ``make runs`` copies them instead of training for an hour."""
+
+
+def study_copy(path: str | os.PathLike, runs: str | os.PathLike) -> Path:
+    """Where the shipped copy of the run folder ``path`` (inside ``runs``) lives."""
+    return models_dir() / STUDY / Path(path).resolve().relative_to(Path(runs).resolve())
+
+
+def restore(
+    path: str | os.PathLike, runs: str | os.PathLike, data: str | os.PathLike | None = None
+) -> bool:
+    """Copy the shipped copy of the run ``path`` into place when ``path`` holds no run yet.
+
+    Args:
+        path: the run folder wanted.
+        runs: the folder of run folders ``path`` lies in (``runs/``).
+        data: the data the run is wanted on (``None``: ``$CINR_NSYNTH``, else the embedded set);
+            a shipped run trained on other data is not copied.
+
+    Returns:
+        True when a copy was made; False when ``path`` already holds a run, or nothing is shipped
+        for it, or what is shipped was trained on other data (then
+        :func:`cinr_lab.train.fit_or_load` trains it).
+    """
+    path = Path(path)
+    source = study_copy(path, runs)
+    if (path / "config.json").exists() or not (source / "config.json").exists():
+        return False
+    shipped = train.load_run(source)  # a damaged shipped copy is an error, not a silent retrain
+    if shipped.data is None or not nsynth.same_data(
+        shipped.data, nsynth.identity(nsynth.resolve_root(data))
+    ):
+        return False
+    staging = path.with_name(path.name + ".restoring")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source, staging)
+    if path.exists():  # an empty or config-less leftover; nothing of a run to lose
+        if any(path.iterdir()):
+            raise train.RunError(f"{path}: exists without config.json; move it away first")
+        path.rmdir()
+    staging.rename(path)
+    return True
+
+
+def load(name: str) -> train.Run:
+    """A shipped model by name (see :data:`SHIPPED`), in eval mode (on CUDA when present)."""
+    path = models_dir() / name
+    if not (path / "config.json").exists():
+        have = sorted(p.parent.name for p in models_dir().glob("*/config.json"))
+        raise train.RunError(
+            f"{path}: no shipped model {name!r} here; available: {', '.join(have) or 'none'} "
+            "(set CINR_MODELS to the folder that holds them)"
+        )
+    return train.load_run(path)
