@@ -49,6 +49,9 @@ class ModelConfig:
         weight_norm: weight-normalise every sine layer and the output layer (the paper's PCINR).
         freeze_mapping: never train the mapping network (the paper's code does this to its Wide
             and Deep models: their mapping network is not handed to any optimiser).
+        branches: parallel sub-networks (a ``"parallel"`` model; see :mod:`cinr_lab.parallel`).
+        modulation: ``"scale-shift"`` (π-GAN's FiLM: frequencies γ and phase shifts β) or
+            ``"shift"`` (β alone, γ = 0: functa's shift modulation).
         activation: the INR layers' activation, a key of
             :data:`cinr_lab.activations.ACTIVATIONS` (``"sine"``: SIREN, the paper's).
     """
@@ -73,14 +76,16 @@ class ModelConfig:
     freeze_mapping: bool = False
     activation: str = "sine"
     branches: int = 1
+    modulation: str = "scale-shift"
 
     def __post_init__(self):
         checks.choice("kind", self.kind, tuple(sorted(BUILDERS)))
         checks.choice("film", self.film, ("shared", "per-layer"))
+        checks.choice("modulation", self.modulation, ("scale-shift", "shift"))
         checks.choice("init", self.init, ("paper", "v0"))
-        for name in ("latent_dim", "samples", "hidden", "layers", "mapping_hidden",
-                     "mapping_layers", "tcnn_dim", "tcnn_kernel", "tcnn_stride",
-                     "tcnn_post_filter", "branches"):  # fmt: skip
+        checks.integer("mapping_layers", self.mapping_layers, minimum=0)  # 0: a linear map
+        for name in ("latent_dim", "samples", "hidden", "layers", "mapping_hidden", "tcnn_dim",
+                     "tcnn_kernel", "tcnn_stride", "tcnn_post_filter", "branches"):  # fmt: skip
             checks.integer(name, getattr(self, name), minimum=1)
         for name in ("omega_first", "omega_hidden"):
             checks.number(name, getattr(self, name), strict=True)
@@ -124,6 +129,8 @@ PRESETS: dict[str, ModelConfig] = {
     "tcnn-transposed": dataclasses.replace(BASE, kind="tcnn", tcnn_upsample=False),
     # FINER's variable-periodic sine in place of the sine, the rest the paper's PCINR.
     "pcinr-finer": dataclasses.replace(BASE, activation="finer"),
+    # functa's modulation: phase shifts only, from a linear map of z; widened to pcinr's size.
+    "pcinr-shift": dataclasses.replace(BASE, modulation="shift", mapping_layers=0, hidden=318),
     # The paper's suggestion: 4 parallel FiLM-SIRENs of depth 3 × 172, summed (size of pcinr).
     "pcinr-parallel": dataclasses.replace(BASE, kind="parallel", branches=4, layers=3, hidden=172),
     # cinr_lab 0.1's models: what the committed CI-scale study ran on.

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from cinr_lab.pcinr import PCINR, MappingNetwork
+from cinr_lab.pcinr import PCINR
 
 
 class ParallelPCINR(PCINR):
@@ -40,9 +40,7 @@ class ParallelPCINR(PCINR):
         nn.Module.__init__(self)
         self.config = c = config
         self.film_layers = c.branches  # one (γ, β) pair per branch
-        self.mapping = MappingNetwork(
-            c.latent_dim, c.mapping_hidden, c.mapping_layers, c.hidden * c.branches, c.init
-        )
+        self.mapping = self.mapping_network(c.hidden * c.branches)
         self.layers = nn.ModuleList(
             self.film_layer(i) for _ in range(c.branches) for i in range(c.layers)
         )

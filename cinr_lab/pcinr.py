@@ -45,16 +45,29 @@ class MappingNetwork(nn.Module):
     (frequencies, then phase shifts). ``init="paper"``: every weight Kaiming-normal (fan_in,
     leaky_relu, a = 0.2), biases PyTorch's default; ``"v0"``: PyTorch's default throughout. Either
     way the last layer's weights are scaled by 0.25 so the initial modulation is small next to ω.
+
+    With ``shift_only`` the last layer gives the phase shifts alone and ``γ = 0`` (functa's
+    shift modulation, Dupont et al. 2022; with ``layers=0`` the map from ``z`` is linear, as
+    theirs and COIN++'s).
     """
 
-    def __init__(self, latent_dim: int, hidden: int, layers: int, outputs: int, init: str):
+    def __init__(
+        self,
+        latent_dim: int,
+        hidden: int,
+        layers: int,
+        outputs: int,
+        init: str,
+        shift_only: bool = False,
+    ):
         super().__init__()
+        self.shift_only = shift_only
         dims = [latent_dim] + [hidden] * layers
         blocks: list[nn.Module] = []
         for fan_in, fan_out in zip(dims[:-1], dims[1:], strict=True):
             blocks += [nn.Linear(fan_in, fan_out), nn.LeakyReLU(0.2)]
         self.net = nn.Sequential(*blocks)
-        self.out = nn.Linear(dims[-1], 2 * outputs)
+        self.out = nn.Linear(dims[-1], outputs if shift_only else 2 * outputs)
         with torch.no_grad():
             if init == "paper":
                 for linear in [*self.net[::2], self.out]:
@@ -65,6 +78,9 @@ class MappingNetwork(nn.Module):
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """``z [B, latent_dim]`` → ``(γ, β)``, each ``[B, outputs]``."""
+        if self.shift_only:
+            beta = self.out(self.net(z))
+            return torch.zeros_like(beta), beta
         gamma, beta = self.out(self.net(z)).chunk(2, dim=-1)
         return gamma, beta
 
@@ -126,13 +142,19 @@ class PCINR(Decoder):
         super().__init__()
         self.config = c = config
         self.film_layers = c.layers if c.film == "per-layer" else 1
-        self.mapping = MappingNetwork(
-            c.latent_dim, c.mapping_hidden, c.mapping_layers, c.hidden * self.film_layers, c.init
-        )
+        self.mapping = self.mapping_network(c.hidden * self.film_layers)
         self.layers = nn.ModuleList(self.film_layer(i) for i in range(c.layers))
         self.head = self.output_layer(c.hidden)
         if c.freeze_mapping:
             self.mapping.requires_grad_(False)
+
+    def mapping_network(self, outputs: int) -> MappingNetwork:
+        """A fresh mapping network to ``outputs`` FiLM units (γ and β, or β alone)."""
+        c = self.config
+        return MappingNetwork(
+            c.latent_dim, c.mapping_hidden, c.mapping_layers, outputs, c.init,
+            shift_only=c.modulation == "shift",
+        )  # fmt: skip
 
     def film_layer(self, i: int) -> FiLMLayer:
         """A fresh FiLM layer at depth ``i`` (0: the first, at ``ω_first``, fed by ``t``)."""

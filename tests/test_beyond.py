@@ -1,5 +1,8 @@
-"""The parallel sub-network PCINR: the paper's size, the PCINR's function with one branch,
-branches that add up, and the shared analysis and training paths."""
+"""Variants beyond the paper (issue 13), each at the paper's size through the shared paths.
+
+The parallel sub-network PCINR: the PCINR's function with one branch, branches that add up.
+Shift-only modulation from a linear map of z (functa): no frequency modulation, β linear in z.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +17,16 @@ from cinr_lab import analysis, checks, models, train
 TINY = models.config_for("pcinr-parallel", hidden=16, layers=2, mapping_hidden=16, branches=3)
 
 
-def test_the_preset_has_the_papers_size():
+@pytest.mark.parametrize("name", ["pcinr-parallel", "pcinr-shift"])
+def test_the_preset_has_the_papers_size(name):
     sizes = {
-        name: models.parameter_counts(models.build(models.PRESETS[name]))["total"]
-        for name in ("pcinr", "pcinr-parallel")
+        n: models.parameter_counts(models.build(models.PRESETS[n]))["total"]
+        for n in ("pcinr", name)
     }
-    assert abs(sizes["pcinr-parallel"] / sizes["pcinr"] - 1) < 0.05
+    assert abs(sizes[name] / sizes["pcinr"] - 1) < 0.05
+
+
+def test_the_parallel_preset():
     preset = models.PRESETS["pcinr-parallel"]
     assert (preset.kind, preset.branches, preset.layers) == ("parallel", 4, 3)
 
@@ -83,3 +90,17 @@ def test_it_trains_and_resumes_as_any_decoder(make_nsynth, tmp_path):
 def test_branches_belong_to_parallel_models():
     with pytest.raises(checks.ConfigError, match="only a 'parallel' model has branches"):
         models.config_for("pcinr", branches=2)
+
+
+def test_shift_modulation_is_linear_in_z_and_leaves_the_frequencies():
+    config = models.config_for("pcinr-shift", hidden=16, layers=3)
+    torch.manual_seed(0)
+    model = models.build(config)
+    assert models.parameter_counts(model)["mapping"] == config.latent_dim * 16 + 16  # one Linear
+    z1, z2 = torch.randn(2, 1, config.latent_dim)
+    zero = torch.zeros(1, config.latent_dim)
+    (g1, b1), (g2, b2), (g0, b0), (g12, b12) = (model.mapping(z) for z in (z1, z2, zero, z1 + z2))
+    assert not g1.any() and not g12.any()  # γ = 0: every layer keeps its ω
+    torch.testing.assert_close(b12 - b0, (b1 - b0) + (b2 - b0), rtol=1e-5, atol=1e-6)
+    points = analysis.stationary_points(model, z1[0])
+    np.testing.assert_allclose(points.omega[0], config.omega_first)  # the scale is ω alone
