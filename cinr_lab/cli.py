@@ -7,6 +7,7 @@
 ``cinr-lab render``       write a run's reconstructions as ``<note_str>.wav``
 ``cinr-lab metrics``      the paper's metrics between two folders of same-named wavs
 ``cinr-lab table``        the paper's Table 1: train, evaluate, write results/table1.{md,csv}
+``cinr-lab beyond``       fixes for the hiss side by side: write results/beyond.{md,csv}
 ``cinr-lab runs``         train (or load) the runs the analysis notebooks share
 ``cinr-lab export-model`` a finished run's weights and latents as a shipped model folder
 ``cinr-lab recipes``      race training recipes on the wall clock (sweep, race, stability)
@@ -237,6 +238,19 @@ def _table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _beyond(args: argparse.Namespace) -> int:
+    from cinr_lab import beyond
+
+    sets = tuple(s for s in args.sets.split(",") if s)
+    unknown = [s for s in sets if s not in nsynth.SETS]
+    if unknown or not sets:
+        raise checks.ConfigError("sets", f"choose from {', '.join(nsynth.SETS)}, got {args.sets!r}")
+    out = beyond.build(args.scale, sets, args.seeds, args.out, args.runs, args.data)
+    print((out / "beyond.md").read_text())
+    print(f"wrote {out / 'beyond.md'} and {out / 'beyond.csv'}")
+    return 0
+
+
 def _export_model(args: argparse.Namespace) -> int:
     from cinr_lab import pretrained
 
@@ -409,6 +423,17 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
     tb.add_argument("--out", type=Path, default=Path("results"), help="default results/")
     tb.set_defaults(func=_table)
+
+    by = commands.add_parser(
+        "beyond", help="fixes for the PCINR's hiss at equal size (issue 13's variants)"
+    )
+    by.add_argument("--scale", choices=list(experiments.SCALES), default=experiments.DEFAULT_SCALE)
+    by.add_argument("--sets", default="diverse,keyboard", help="comma-separated paper sets")
+    by.add_argument("--seeds", type=int, default=3)
+    by.add_argument("--data", type=str, help=root_help)
+    by.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
+    by.add_argument("--out", type=Path, default=Path("results"), help="default results/")
+    by.set_defaults(func=_beyond)
 
     em = commands.add_parser(
         "export-model", help="copy a finished run's weights and latents to a model folder"

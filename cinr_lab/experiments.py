@@ -115,10 +115,13 @@ for ``--weight_decay`` (its argparse default is 0; the paper does not give the v
 """
 
 
-def train_config(scale: Scale | str, arch: str, set_name: str, seed: int) -> train.TrainConfig:
-    """The training config of one table cell's run."""
+def train_config(
+    scale: Scale | str, arch: str, set_name: str, seed: int, rows: dict[str, Row] | None = None
+) -> train.TrainConfig:
+    """The training config of one table cell's run (``arch`` a row of ``rows``, default
+    :data:`ARCHS`)."""
     scale = SCALES[scale] if isinstance(scale, str) else scale
-    row = ARCHS[arch]
+    row = (ARCHS if rows is None else rows)[arch]
     config = train.recipe(
         row.recipe, model=row.model, set=set_name, seed=seed, weight_decay=row.weight_decay,
         checkpoint_every=100,
@@ -145,13 +148,16 @@ def fit(
     runs: str | Path = "runs",
     data: str | None = None,
     progress: bool = True,
+    rows: dict[str, Row] | None = None,
 ) -> train.Run:
     """One table cell's run: loaded from its folder, or trained (or resumed) there first.
 
-    Notebooks 02, 04 and 05 call this with the table's scale, so they share the table's runs.
+    Notebooks 02, 04 and 05 call this with the table's scale, so they share the table's runs;
+    another table (``rows``, e.g. :data:`cinr_lab.beyond.VARIANTS`) shares a run wherever a row
+    of the same name trains the same way.
     """
     name = scale if isinstance(scale, str) else "custom"
-    tc = dataclasses.replace(train_config(scale, arch, set_name, seed), data=data)
+    tc = dataclasses.replace(train_config(scale, arch, set_name, seed, rows), data=data)
     return train.fit_or_load(run_path(runs, name, set_name, arch, seed), tc, progress=progress)
 
 

@@ -7,6 +7,7 @@ Shift-only modulation from a linear map of z (functa): no frequency modulation, 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -104,3 +105,29 @@ def test_shift_modulation_is_linear_in_z_and_leaves_the_frequencies():
     torch.testing.assert_close(b12 - b0, (b1 - b0) + (b2 - b0), rtol=1e-5, atol=1e-6)
     points = analysis.stationary_points(model, z1[0])
     np.testing.assert_allclose(points.omega[0], config.omega_first)  # the scale is ω alone
+
+
+def test_beyond_builds_measures_and_resumes(embedded_home, tmp_path, monkeypatch):
+    from cinr_lab import beyond, experiments
+
+    tiny = experiments.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
+    variants = {"PCINR": beyond.VARIANTS["PCINR"],
+                "Parallel": beyond.VARIANTS["Parallel (4 × depth 3)"]}  # fmt: skip
+    kw = dict(sets=("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs",
+              variants=variants)  # fmt: skip
+    out = beyond.build(tiny, **kw)
+    records = [json.loads(line) for line in (out / "beyond.jsonl").read_text().splitlines()]
+    assert [r["variant"] for r in records] == ["PCINR", "Parallel"]
+    assert len(records[0]["density"]) == 8 and len(records[1]["density"]) == 3  # per layer
+    assert all(np.isfinite(r["snr"]) and np.isfinite(r["hf_excess"]) for r in records)
+    text = (out / "beyond.md").read_text()
+    assert "| Parallel | 1 |" in text and "HF excess %" in text
+    # The table's PCINR run is shared: same name, same settings, same folder.
+    assert experiments.run_path(tmp_path / "runs", "custom", "keyboard", "PCINR", 0).is_dir()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished variant was trained again")
+
+    monkeypatch.setattr(train, "fit_or_load", no_training)
+    assert beyond.build(tiny, **kw) == out
+    assert (out / "beyond.csv").read_text().count("\n") > 1
