@@ -8,7 +8,8 @@ is rendered and measured: per-note SNR, MSE, multi-STFT, CDPAM (the table's firs
 (:func:`cinr_lab.analysis.hf_excess`; > 0 is hiss, < 0 muffling) and, for the first note, the
 mean stationary-point density per layer (:func:`cinr_lab.analysis.stationary_points`, through the
 model's own layers). ``build`` writes ``out/beyond.jsonl`` (one record per run, as it goes, so an
-interrupted build resumes), ``beyond.csv`` and ``beyond.md``.
+interrupted build resumes), ``beyond.csv``, ``beyond.md``, and seed 0's reconstructions of three
+notes per set and variant as listening examples (:func:`examples_path`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 from pathlib import Path
 
 import numpy as np
 
 from cinr_lab import analysis, atomic, checks, metrics, nsynth
+from cinr_lab.audio import write_wav
 from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit
 
 VARIANTS: dict[str, Row] = {
@@ -96,7 +99,40 @@ def build(
                 atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
     records = [r for r in done if r["scale"] == name and r["set"] in sets]
     write(records, tuple(s for s in nsynth.SETS if s in sets), out)
+    for set_name in sets:  # listening examples from seed 0's runs (rendered once)
+        for variant in variants:
+            examples(scale, set_name, variant, out, runs, data, variants)
     return out
+
+
+EXAMPLES = 3
+"""Notes per set written as listening examples (evenly spaced over the set's notes)."""
+
+
+def examples_path(out: str | Path, set_name: str, variant: str) -> Path:
+    """``out/beyond_audio/<set>/<variant slug>/``: seed 0's reconstructions of the example notes
+    (and ``truth/`` beside the variants), float32 wavs named by ``note_str``."""
+    return Path(out) / "beyond_audio" / set_name / re.sub(r"[^A-Za-z0-9]+", "-", variant).strip("-")
+
+
+def examples(
+    scale, set_name: str, variant: str, out, runs, data=None, variants: dict[str, Row] | None = None
+) -> Path:
+    """Write the :data:`EXAMPLES` listening examples of one variant (and the truth) if missing."""
+    folder = examples_path(out, set_name, variant)
+    cfg = SCALES[scale] if isinstance(scale, str) else scale
+    wanted = min(EXAMPLES, cfg.items or EXAMPLES)
+    if folder.is_dir() and len(list(folder.glob("*.wav"))) == wanted:
+        return folder
+    run = fit(scale, set_name, variant, 0, runs, data, progress=False, rows=variants)
+    items = sorted({int(i) for i in np.linspace(0, len(run.notes) - 1, wanted).round()})
+    waves = run.render(items).numpy()
+    truth_folder = examples_path(out, set_name, "truth")
+    for folder_, clips in ((folder, waves), (truth_folder, run.truth(items))):
+        folder_.mkdir(parents=True, exist_ok=True)
+        for i, wave in zip(items, clips, strict=True):
+            write_wav(folder_ / f"{run.notes[i]}.wav", wave, subtype="FLOAT")
+    return folder
 
 
 def summary(records: list[dict], sets) -> dict[str, dict[str, tuple[float, float, int]]]:

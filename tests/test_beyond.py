@@ -131,3 +131,6 @@ def test_beyond_builds_measures_and_resumes(embedded_home, tmp_path, monkeypatch
     monkeypatch.setattr(train, "fit_or_load", no_training)
     assert beyond.build(tiny, **kw) == out
     assert (out / "beyond.csv").read_text().count("\n") > 1
+    wavs = {p.parent.name: p.name for p in (out / "beyond_audio" / "keyboard").rglob("*.wav")}
+    assert set(wavs) == {"PCINR", "Parallel", "truth"}
+    assert len(list((out / "beyond_audio" / "keyboard" / "Parallel").glob("*.wav"))) == 2  # items
