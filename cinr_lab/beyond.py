@@ -25,7 +25,7 @@ import numpy as np
 
 from cinr_lab import analysis, atomic, checks, metrics, nsynth
 from cinr_lab.audio import write_wav
-from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit
+from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit, paper_sets
 
 VARIANTS: dict[str, Row] = {
     "PCINR": Row("pcinr"),  # the paper's, as in Table 1
@@ -75,6 +75,7 @@ def build(
         The folder ``out``.
     """
     checks.integer("seeds", seeds, minimum=1)
+    sets = paper_sets(sets)
     variants = VARIANTS if variants is None else variants
     cfg = SCALES[scale] if isinstance(scale, str) else scale
     name = scale if isinstance(scale, str) else "custom"
@@ -98,7 +99,7 @@ def build(
                 done.append(record)
                 atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
     records = [r for r in done if r["scale"] == name and r["set"] in sets]
-    write(records, tuple(s for s in nsynth.SETS if s in sets), out)
+    write(records, sets, out)
     for set_name in sets:  # listening examples from seed 0's runs (rendered once)
         for variant in variants:
             examples(scale, set_name, variant, out, runs, data, variants)

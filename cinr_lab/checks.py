@@ -8,7 +8,9 @@ the command line prints it as its option (``steps`` → ``--steps``).
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 
@@ -92,9 +94,6 @@ def read_jsonl(path, keys: tuple[str, ...] = ()) -> list[dict]:
     Raises:
         RecordError: a line is not a JSON object with ``keys``; names the file and line.
     """
-    import json
-    from pathlib import Path
-
     path = Path(path)
     if not path.exists():
         return []

@@ -70,6 +70,22 @@ SCALE_ENV = "CINR_SCALE"
 """Environment variable that picks the notebooks' scale (default :data:`DEFAULT_SCALE`)."""
 
 
+def paper_sets(sets) -> tuple[str, ...]:
+    """The paper sets asked for, checked, in the paper's column order.
+
+    Raises:
+        checks.ConfigError: an unknown set, or none.
+    """
+    unknown = [s for s in sets if s not in nsynth.SETS]
+    if unknown or not sets:
+        raise checks.ConfigError(
+            "sets",
+            (f"unknown set {unknown[0]!r}" if unknown else "no set given")
+            + f"; choose from {', '.join(nsynth.SETS)}",
+        )
+    return tuple(s for s in nsynth.SETS if s in sets)
+
+
 def scale_name(name: str | None = None) -> str:
     """The scale a notebook runs at: ``name``, else ``$CINR_SCALE``, else the default; checked."""
     name = name or os.environ.get(SCALE_ENV) or DEFAULT_SCALE

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from cinr_lab import atomic, checks, metrics, nsynth
-from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit
+from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit, paper_sets
 
 __all__ = ["ARCHS", "DEFAULT_SCALE", "SCALES", "build", "findings", "fit"]
 
@@ -73,14 +73,7 @@ def build(
     where it stopped (finished runs are neither trained nor evaluated again).
     """
     checks.integer("seeds", seeds, minimum=1)
-    unknown = [s for s in sets if s not in nsynth.SETS]
-    if unknown or not sets:
-        raise checks.ConfigError(
-            "sets",
-            (f"unknown set {unknown[0]!r}" if unknown else "no set given")
-            + f"; choose from {', '.join(nsynth.SETS)}",
-        )
-    sets = tuple(s for s in nsynth.SETS if s in sets)  # the paper's column order
+    sets = paper_sets(sets)
     spec = scale
     cfg = SCALES[scale] if isinstance(scale, str) else scale
     scale = scale if isinstance(scale, str) else "custom"

@@ -544,13 +544,12 @@ class Trainer:
                         called_at = self.step
                         while next_call <= self.seconds:  # one call however many periods passed
                             next_call += every
-            bar.close()
             if self.step != self.saved_step:  # the budget ran out between checkpoints
                 self.save()
         except TrainingDiverged as err:
-            bar.close()
             raise TrainingDiverged(f"{err}; stopped. {self._kept()}") from None
         finally:
+            bar.close()
             runfolder.unlock(self.path)
         if on_time is not None and called_at != self.step:
             on_time(self)
