@@ -1,0 +1,147 @@
+"""A reduced paper-scale check on a GPU: Table 1's seed-0 runs on all 1024 notes of each set,
+each trained for a fixed wall-clock budget, plus the GPU benchmarks.
+
+What the study cannot do on 2 CPU cores: the paper's scale (1024 notes per set, batches of 16,
+8000 coordinates per note, the paper's recipe; ``cinr-lab train --preset paper``). Each run here
+is that run stopped after ``--budget`` seconds of training steps (the paper's recipe has no
+schedule that depends on the total steps, so a run stopped at step k is the run of k steps; its
+checkpoint can be resumed with ``cinr-lab train --resume --out RUN``). Every run is measured on
+all 1024 notes (per-note SNR, MSE, multi-STFT, the median high-frequency excess above 4 kHz);
+CDPAM needs its weights, which a machine without a network cannot fetch, so
+``tools/gpu_results.py`` adds it from the returned checkpoints on the CPU.
+
+Usage (on the GPU machine; ``--data`` an NSynth-layout folder holding both paper sets)::
+
+    python tools/gpu_check.py --data ROOT --budget 80 --out OUT
+
+Writes ``OUT/gpu_check.jsonl`` (one record per run, as it goes), ``OUT/gpu_bench.json`` and one
+``OUT/<set>-<arch>.tar`` per run (its ``config.json``, ``loss.csv`` and ``checkpoint.pt``).
+``--resume`` trains the runs left in ``--runs`` another ``--budget`` seconds (on a machine still
+held: the runs live in its ``/tmp``) and writes ``OUT/gpu_check_resumed.jsonl`` and the tars;
+``--resume`` skips the benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cinr_lab import analysis, bench, experiments, metrics, train  # noqa: E402
+
+RUNS = (("keyboard", "PCINR"), ("keyboard", "TCNN"), ("diverse", "PCINR"), ("diverse", "TCNN"))
+"""In order of interest: the uniform set, where the paper sees the PCINR's hiss, first."""
+
+
+def gpu_bench() -> dict:
+    """Training step and 1-second render times of each Table 1 model on this device."""
+    out = {"machine": bench.machine(), "train": {}, "render": {}}
+    cuda = torch.cuda.is_available()
+    for name in ("pcinr", "pcinr-wide", "tcnn"):
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
+        out["train"][name] = bench.train_throughput(name, steps=20 if cuda else 1)
+        if cuda:
+            out["train"][name]["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
+        out["render"][name] = bench.render_one_second(name, repeats=20 if cuda else 1)
+    for record in out["train"].values():
+        record.pop("peak_rss_mb", None)  # the host process's, not the run's: not comparable
+    for record in out["render"].values():
+        record.pop("peak_rss_mb", None)
+        record["rtf"] = record["render_1s_s"]  # 1 s of audio: seconds per second
+    return out
+
+
+def measure(trainer: train.Trainer) -> dict:
+    """Every measure but CDPAM of a finished trainer's run, on all its notes."""
+    run = train.load_run(trainer.path)
+    truth = run.truth()
+    start = time.perf_counter()
+    recon = run.render().numpy()
+    render_s = time.perf_counter() - start
+    values = metrics.evaluate(truth, recon, with_cdpam=False, progress=False)
+    record = {k: float(v.mean()) for k, v in values.items()}
+    record["snr_median"] = float(np.median(values["snr"]))
+    record["hf_excess"] = float(np.median(analysis.hf_excess(truth, recon)))
+    record["render_all_s"] = round(render_s, 2)
+    return record
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="NSynth-layout folder")
+    parser.add_argument("--budget", type=float, default=80.0, help="training seconds per run")
+    parser.add_argument("--deadline", type=float, default=520.0, help="stop starting runs after")
+    parser.add_argument("--runs", type=Path, default=Path("/tmp/gpu_runs"))
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--cpu", action="store_true", help="allow a CPU (to try the script)")
+    parser.add_argument("--items", type=int, help="fewer notes per set (to try the script)")
+    parser.add_argument(
+        "--resume", action="store_true", help="train the runs in --runs another --budget seconds"
+    )
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not (torch.cuda.is_available() or args.cpu):
+        print("no CUDA device: this check is for a GPU", file=sys.stderr)
+        return 2
+
+    if not args.resume:
+        (args.out / "gpu_bench.json").write_text(json.dumps(gpu_bench(), indent=1))
+        print(f"bench done at {time.perf_counter() - start:.0f} s", flush=True)
+
+    for set_name, arch in RUNS:
+        left = args.deadline - (time.perf_counter() - start)
+        if left < args.budget + 30:
+            print(f"skipping {set_name} {arch}: {left:.0f} s left", flush=True)
+            continue
+        config = dataclasses.replace(
+            experiments.train_config("paper", arch, set_name, 0),
+            data=str(args.data),
+            items=args.items or 1024,
+            checkpoint_every=1000,
+        )
+        path = args.runs / f"{set_name}-{arch}"
+        tick = time.perf_counter()
+        trainer = train.Trainer.resume(path) if args.resume else train.Trainer.create(path, config)
+        setup_s, resumed_from = time.perf_counter() - tick, trainer.step
+        trainer.fit(progress=False, budget=args.budget)
+        record = {
+            "run": f"{set_name}-{arch}",
+            "resumed_from": resumed_from,
+            "set": set_name,
+            "arch": arch,
+            "seed": 0,
+            "scale": "paper",
+            "notes": len(trainer.clips),
+            "steps": trainer.step,
+            "steps_planned": config.steps,
+            "epochs": round(trainer.step * config.batch / len(trainer.clips), 1),
+            "train_s": round(trainer.seconds, 1),
+            "step_ms": round(1000 * trainer.seconds / max(1, trainer.step - resumed_from), 2),
+            "setup_s": round(setup_s, 1),
+            "device": bench.machine()["gpu"] or bench.machine()["cpu"],
+            "torch": torch.__version__,
+        }
+        record.update(measure(trainer))
+        with open(args.out / f"gpu_check{'_resumed' if args.resume else ''}.jsonl", "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+        with tarfile.open(args.out / f"{set_name}-{arch}.tar", "w") as tar:
+            for name in ("config.json", "loss.csv", "checkpoint.pt"):
+                tar.add(path / name, arcname=f"{set_name}-{arch}/{name}")
+        print(json.dumps(record), flush=True)
+    print(f"done at {time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
