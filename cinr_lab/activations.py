@@ -24,10 +24,12 @@ class Activation:
     Attributes:
         name: its key in :data:`ACTIVATIONS`.
         periodic: ``σ = sin(φ(x; s, β))``, and :meth:`phase` gives ``φ``.
+        first_layer: another activation for the first layer (fed by ``t``), or ``None``.
     """
 
     name: str = ""
     periodic: bool = False
+    first_layer: str | None = None
 
     def __call__(self, x: Tensor, scale: Tensor | float, shift: Tensor | float) -> Tensor:
         """The layer's output for pre-activations ``x``, scale ``s = ω + γ`` and shift ``β``."""
@@ -94,7 +96,32 @@ class Finer(Activation):
             linear.bias.uniform_(-k, k)
 
 
-ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (Sine(), Finer())}
+class Gaussian(Activation):
+    """A Gaussian bump (Ramasinghe & Lucey, ECCV 2022) under FiLM: ``σ = exp(−(s · x + β)² / 2)``.
+
+    Non-periodic: each unit has one maximum, at ``s · x = −β``, so a hidden layer adds far
+    fewer stationary points than ``sin(ω · x)`` with large ω, the density the paper blames for
+    the hiss. The width is ``1 / s`` in ``x`` (``s = ω + γ``: the scale ω sets it, as the
+    Gaussian INR's ``a``). The first layer stays a sine (``first_layer``): it is the coordinate's
+    frequency embedding (a Gaussian of ``t`` alone would be one bump per unit on a one-second
+    clip), so the comparison changes only the hidden layers, where the paper places the problem.
+    Initialisation: weights as SIREN's hidden layers (:class:`Sine`), so ``ω · W h`` is of unit
+    order; biases ``U(±1/ω)``, so ``s · b`` is too (the sine's ``U(0, 2π)`` times ω would put
+    every unit far in its tail).
+    """
+
+    name, first_layer = "gaussian", "sine"
+
+    def __call__(self, x, scale, shift):
+        return torch.exp(-0.5 * (scale * x + shift) ** 2)
+
+    def init_(self, linear, omega, first, init):
+        Sine().init_(linear, omega, first, "v0")
+        with torch.no_grad():
+            linear.bias.uniform_(-1 / omega, 1 / omega)
+
+
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (Sine(), Finer(), Gaussian())}
 """Activations by name (``ModelConfig.activation``)."""
 
 

@@ -36,6 +36,8 @@ VARIANTS: dict[str, Row] = {
     "FINER": Row("pcinr-finer"),
     "Shift-only (functa)": Row("pcinr-shift"),
     "Parallel (4 × depth 3)": Row("pcinr-parallel"),
+    "Gaussian": Row("pcinr-gauss"),
+    "Band-limited (BACON)": Row("bacon"),
 }
 """The variants compared (all within 5 % of ``pcinr``'s parameters, the paper's recipe)."""
 

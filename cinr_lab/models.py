@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from cinr_lab import activations, checks
+from cinr_lab.bacon import BandLimitedINR
 from cinr_lab.decoder import Decoder
 from cinr_lab.decoder import grid as grid  # re-exported: models.grid is public
 from cinr_lab.parallel import ParallelPCINR
@@ -54,6 +55,7 @@ class ModelConfig:
             ``"shift"`` (β alone, γ = 0: functa's shift modulation).
         activation: the INR layers' activation, a key of
             :data:`cinr_lab.activations.ACTIVATIONS` (``"sine"``: SIREN, the paper's).
+        band_hz: a ``"bacon"`` model's band limit in Hz (see :mod:`cinr_lab.bacon`).
     """
 
     kind: str = "pcinr"
@@ -77,6 +79,7 @@ class ModelConfig:
     activation: str = "sine"
     branches: int = 1
     modulation: str = "scale-shift"
+    band_hz: float = 8000.0
 
     def __post_init__(self):
         checks.choice("kind", self.kind, tuple(sorted(BUILDERS)))
@@ -87,7 +90,7 @@ class ModelConfig:
         for name in ("latent_dim", "samples", "hidden", "layers", "mapping_hidden", "tcnn_dim",
                      "tcnn_kernel", "tcnn_stride", "tcnn_post_filter", "branches"):  # fmt: skip
             checks.integer(name, getattr(self, name), minimum=1)
-        for name in ("omega_first", "omega_hidden"):
+        for name in ("omega_first", "omega_hidden", "band_hz"):
             checks.number(name, getattr(self, name), strict=True)
         for name in ("tcnn_upsample", "weight_norm", "freeze_mapping"):
             checks.flag(name, getattr(self, name))
@@ -108,7 +111,12 @@ V0_FIELDS = {"tcnn_upsample": False, "init": "v0", "weight_norm": False, "freeze
 """What cinr_lab 0.1 built, for configs saved before these fields existed."""
 
 
-BUILDERS: dict[str, type[Decoder]] = {"pcinr": PCINR, "tcnn": TCNN, "parallel": ParallelPCINR}
+BUILDERS: dict[str, type[Decoder]] = {
+    "pcinr": PCINR,
+    "tcnn": TCNN,
+    "parallel": ParallelPCINR,
+    "bacon": BandLimitedINR,
+}
 """Model kinds: each a :class:`cinr_lab.decoder.Decoder` built from a :class:`ModelConfig`."""
 
 BASE = ModelConfig()
@@ -133,6 +141,10 @@ PRESETS: dict[str, ModelConfig] = {
     "pcinr-shift": dataclasses.replace(BASE, modulation="shift", mapping_layers=0, hidden=318),
     # The paper's suggestion: 4 parallel FiLM-SIRENs of depth 3 × 172, summed (size of pcinr).
     "pcinr-parallel": dataclasses.replace(BASE, kind="parallel", branches=4, layers=3, hidden=172),
+    # Gaussian hidden layers (one stationary point per unit), a sine first layer; else pcinr.
+    "pcinr-gauss": dataclasses.replace(BASE, activation="gaussian"),
+    # BACON's multiplicative filter network, spectrum bounded at 8 kHz (size of pcinr).
+    "bacon": dataclasses.replace(BASE, kind="bacon", weight_norm=False),
     # cinr_lab 0.1's models: what the committed CI-scale study ran on.
     "pcinr-v0": _V0,
     "pcinr-wide-v0": dataclasses.replace(_V0, hidden=365, layers=4),

@@ -159,6 +159,7 @@ class PCINR(Decoder):
     def film_layer(self, i: int) -> FiLMLayer:
         """A fresh FiLM layer at depth ``i`` (0: the first, at ``ω_first``, fed by ``t``)."""
         c = self.config
+        first_layer = activations.get(c.activation).first_layer
         return FiLMLayer(
             1 if i == 0 else c.hidden,
             c.hidden,
@@ -166,7 +167,7 @@ class PCINR(Decoder):
             first=i == 0,
             init=c.init,
             weight_norm=c.weight_norm,
-            activation=c.activation,
+            activation=first_layer if i == 0 and first_layer else c.activation,
         )
 
     def output_layer(self, fan_in: int) -> nn.Module:

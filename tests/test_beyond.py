@@ -2,6 +2,7 @@
 
 The parallel sub-network PCINR: the PCINR's function with one branch, branches that add up.
 Shift-only modulation from a linear map of z (functa): no frequency modulation, β linear in z.
+Gaussian hidden layers behind a sine first layer. BACON's band limit: nothing above 8 kHz.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from cinr_lab import analysis, checks, models, train
 TINY = models.config_for("pcinr-parallel", hidden=16, layers=2, mapping_hidden=16, branches=3)
 
 
-@pytest.mark.parametrize("name", ["pcinr-parallel", "pcinr-shift"])
+@pytest.mark.parametrize("name", ["pcinr-parallel", "pcinr-shift", "pcinr-gauss", "bacon"])
 def test_the_preset_has_the_papers_size(name):
     sizes = {
         n: models.parameter_counts(models.build(models.PRESETS[n]))["total"]
@@ -134,3 +135,54 @@ def test_beyond_builds_measures_and_resumes(embedded_home, tmp_path, monkeypatch
     wavs = {p.parent.name: p.name for p in (out / "beyond_audio" / "keyboard").rglob("*.wav")}
     assert set(wavs) == {"PCINR", "Parallel", "truth"}
     assert len(list((out / "beyond_audio" / "keyboard" / "Parallel").glob("*.wav"))) == 2  # items
+
+
+def test_gaussian_hidden_layers_behind_a_sine_first_layer():
+    torch.manual_seed(0)
+    model = models.build(models.config_for("pcinr-gauss", hidden=16, layers=3, mapping_hidden=16))
+    kinds = [type(layer.activation).__name__ for layer in model.layers]
+    assert kinds == ["Sine", "Gaussian", "Gaussian"]
+    z = torch.randn(1, 256) * 0.1
+    with torch.no_grad():
+        _, hidden = model(z, models.grid(400), return_hidden=True)
+    assert 0 < hidden[1].min() and hidden[1].max() <= 1  # bumps: exp(-u²/2) in (0, 1]
+    assert (hidden[1] > 1e-3).float().mean() > 0.5  # the init keeps most units off their tails
+    points = analysis.stationary_points(model, z)  # counted through the model's own layers
+    assert points.measured.shape == (3, 16) and (points.measured > 0).all()
+
+
+@pytest.mark.parametrize("band", [8000.0, 2000.0])
+def test_bacon_makes_nothing_above_its_band(band):
+    """Whatever the latent, rendered 4x denser: no energy above the band but float32's floor.
+
+    A Blackman-Harris window keeps the clip's edges from leaking across the band's edge."""
+    import scipy.signal
+
+    torch.manual_seed(1)
+    model = models.build(models.config_for("bacon", hidden=32, layers=4, band_hz=band)).eval()
+    assert model.band_limit() <= band
+    z = torch.randn(3, 256)  # far larger than trained latents, γ and β of order 1
+    with torch.no_grad():
+        wave = model.render(z, 4.0).numpy().astype(np.float64)
+    hz, power = scipy.signal.welch(wave, 64000, "blackmanharris", nperseg=4096, detrend=False)
+    share = power / power.sum(-1, keepdims=True)
+    above = share[:, hz > 1.05 * band].sum(-1)
+    upper_half = share[:, (hz > band / 2) & (hz <= band)].sum(-1)
+    assert (above < 1e-9).all(), above
+    assert (upper_half > 1e4 * above).all()  # it reaches up to its band: the bound is not vacuous
+
+
+def test_bacon_trains_and_is_analysed(make_nsynth, tmp_path):
+    kw = dict(model="bacon", set=None, data=str(make_nsynth()), items=4, steps=60,
+              seconds=0.05, coords=800, batch=4, lr=5e-3, latent_lr=1e-2, stft_weight=0.0,
+              checkpoint_every=30)  # fmt: skip
+    small = models.config_for("bacon", hidden=32, layers=3, mapping_hidden=16, band_hz=4000.0)
+    run = train.Trainer.create(tmp_path / "r", train.TrainConfig(**kw), small).fit(progress=False)
+    mse = train.loss_curve(run)["mse"]
+    assert np.mean(mse[-5:]) < 0.5 * mse[0]
+    loaded = train.load_run(run)
+    points = analysis.stationary_points(loaded.model, loaded.latents[:1])
+    assert points.measured.shape == (3, 32) and (points.measured[1:] > 0).any()
+    with pytest.raises(ValueError, match="no scales"):
+        with loaded.model.scaled(first=2.0):
+            pass
