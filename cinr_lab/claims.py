@@ -338,6 +338,73 @@ def sweep(
     ]
 
 
+# --------------------------------------------------------------------------- notebook 07
+
+
+HISS = 0.1
+"""Hiss: a median excess above 4 kHz over this share of the notes' own energy there (as 04)."""
+MUFFLE = 0.5
+"""Muffled: a median excess below minus this share of the notes' own energy above 4 kHz."""
+
+
+def beyond(
+    table: Mapping[str, Mapping[str, Mapping[str, float]]],
+    own: Mapping[str, float],
+    baseline: str = "PCINR",
+    rivals: Sequence[str] = ("PCINR", "PCINR Wide"),
+) -> list[Claim]:
+    """Notebook 07's verdicts: per set and variant, does it hiss, muffle, fit better than the
+    paper's PCINR; and the issue's goal, a variant that removes the hiss (median excess at or
+    below zero: no more energy above 4 kHz than the truth) and beats ``rivals`` on SNR (higher),
+    multi-STFT and CDPAM (lower) on every set.
+
+    Args:
+        table: ``{set: {variant: {"snr", "multi_stft", "cdpam", "hf_excess": mean over seeds}}}``.
+        own: ``{set: the notes' own median share of energy above 4 kHz}``.
+    """
+    claims = []
+    for s, rows in table.items():
+        base = rows[baseline]
+        for v, m in rows.items():
+            excess = f"excess {100 * m['hf_excess']:+.3f} %, notes' own {100 * own[s]:.3f} %"
+            claims += [
+                Claim(f"{s}: {v} hisses", m["hf_excess"] > HISS * own[s], excess),
+                Claim(f"{s}: {v} muffles", m["hf_excess"] < -MUFFLE * own[s], excess),
+            ]
+            if v != baseline:
+                claims.append(
+                    Claim(
+                        f"{s}: {v} fits better than the PCINR (per-note SNR)",
+                        m["snr"] > base["snr"],
+                        f"{m['snr']:.2f} vs {base['snr']:.2f} dB",
+                    )
+                )
+
+    def wins(v: str) -> bool:
+        return all(
+            rows[v]["hf_excess"] <= 0
+            and all(
+                rows[v]["snr"] > rows[r]["snr"]
+                and rows[v]["multi_stft"] < rows[r]["multi_stft"]
+                and rows[v]["cdpam"] < rows[r]["cdpam"]
+                for r in rivals
+            )
+            for rows in table.values()
+        )
+
+    variants = [v for v in next(iter(table.values())) if v not in rivals]
+    winners = [v for v in variants if all(v in rows for rows in table.values()) and wins(v)]
+    claims.append(
+        Claim(
+            "a variant removes the hiss and beats PCINR and Wide on SNR, multi-STFT and CDPAM "
+            "on both sets",
+            bool(winners),
+            ", ".join(winners) or "none",
+        )
+    )
+    return claims
+
+
 # --------------------------------------------------------------------------- what the study found
 
 EXPECTED: dict[str, dict[str, dict[str, bool]]] = {

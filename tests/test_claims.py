@@ -78,3 +78,31 @@ def test_at_the_study_scale_a_changed_claim_fails_naming_it(capsys):
         claims.check("02", [claims.Claim("a", True)], "study", record)
     with pytest.raises(claims.ClaimsChanged, match=r"'c': not recorded for 'study'"):
         claims.check("02", [*ok, claims.Claim("c", True)], "study", record)
+
+
+def _row(snr, stft, cdpam, hf):
+    return {"snr": snr, "multi_stft": stft, "cdpam": cdpam, "hf_excess": hf}
+
+
+def test_beyond_verdicts_and_the_goal():
+    own = {"keyboard": 0.01, "diverse": 0.02}
+    table = {
+        s: {
+            "PCINR": _row(1.0, 0.03, 0.8, 0.002 * k),  # hisses on diverse only
+            "PCINR Wide": _row(2.0, 0.02, 0.7, -0.001),
+            "Quiet": _row(3.0, 0.01, 0.6, -0.02 * k),  # muffles, fits best
+            "Noisy": _row(0.5, 0.04, 0.9, 0.05),
+        }
+        for k, s in ((1, "keyboard"), (2, "diverse"))
+    }
+    found = {c.text: c.holds for c in claims.beyond(table, own)}
+    assert found["keyboard: PCINR hisses"] is True  # 0.002 > 0.1 × 0.01
+    assert found["keyboard: Quiet muffles"] is True and found["keyboard: Quiet hisses"] is False
+    assert found["diverse: Noisy fits better than the PCINR (per-note SNR)"] is False
+    goal = (
+        "a variant removes the hiss and beats PCINR and Wide on SNR, multi-STFT and CDPAM "
+        "on both sets"
+    )
+    assert found[goal] is True
+    table["diverse"]["Quiet"]["cdpam"] = 0.75  # worse than Wide's on one set: no winner
+    assert {c.text: c.holds for c in claims.beyond(table, own)}[goal] is False
