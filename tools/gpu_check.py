@@ -14,6 +14,10 @@ Usage (on the GPU machine; ``--data`` an NSynth-layout folder holding both paper
 
     python tools/gpu_check.py --data ROOT --budget 80 --out OUT
 
+``--beyond SET`` trains notebook 07's variants (``cinr_lab.beyond.VARIANTS``) on one set instead,
+each for ``--budget`` seconds, for ``cinr-lab beyond --scale paper``'s question on a short lease
+(records only: ten checkpoints are more files than a lease brings back).
+
 Writes ``OUT/gpu_check.jsonl`` (one record per run, as it goes), ``OUT/gpu_bench.json`` and one
 ``OUT/<set>-<arch>.tar`` per run (its ``config.json``, ``loss.csv`` and ``checkpoint.pt``).
 ``--resume`` trains the runs left in ``--runs`` another ``--budget`` seconds (on a machine still
@@ -36,7 +40,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cinr_lab import analysis, bench, experiments, metrics, train  # noqa: E402
+from cinr_lab import analysis, bench, beyond, experiments, metrics, train  # noqa: E402
 
 RUNS = (("keyboard", "PCINR"), ("keyboard", "TCNN"), ("diverse", "PCINR"), ("diverse", "TCNN"))
 """In order of interest: the uniform set, where the paper sees the PCINR's hiss, first."""
@@ -88,6 +92,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--resume", action="store_true", help="train the runs in --runs another --budget seconds"
     )
+    parser.add_argument(
+        "--beyond",
+        metavar="SET",
+        help="train notebook 07's variants (beyond.VARIANTS) on this set instead of Table 1's",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -99,24 +108,28 @@ def main(argv=None) -> int:
         (args.out / "gpu_bench.json").write_text(json.dumps(gpu_bench(), indent=1))
         print(f"bench done at {time.perf_counter() - start:.0f} s", flush=True)
 
-    for set_name, arch in RUNS:
+    rows = None if args.beyond is None else beyond.VARIANTS
+    plan = RUNS if rows is None else [(args.beyond, v) for v in beyond.VARIANTS]
+    for set_name, arch in plan:
         left = args.deadline - (time.perf_counter() - start)
         if left < args.budget + 30:
             print(f"skipping {set_name} {arch}: {left:.0f} s left", flush=True)
             continue
         config = dataclasses.replace(
-            experiments.train_config("paper", arch, set_name, 0),
+            experiments.train_config("paper", arch, set_name, 0, rows),
             data=str(args.data),
             items=args.items or 1024,
             checkpoint_every=1000,
         )
-        path = args.runs / f"{set_name}-{arch}"
+        slug = experiments.run_path("", "", "", arch, 0).name.removesuffix("-seed0")
+        path = args.runs / f"{set_name}-{slug}"  # keyboard-PCINR, keyboard-PCINR-Wide, ...
         tick = time.perf_counter()
         trainer = train.Trainer.resume(path) if args.resume else train.Trainer.create(path, config)
         setup_s, resumed_from = time.perf_counter() - tick, trainer.step
         trainer.fit(progress=False, budget=args.budget)
         record = {
-            "run": f"{set_name}-{arch}",
+            "run": path.name,
+            "variant": arch,
             "resumed_from": resumed_from,
             "set": set_name,
             "arch": arch,
@@ -135,10 +148,12 @@ def main(argv=None) -> int:
         record.update(measure(trainer))
         with open(args.out / f"gpu_check{'_resumed' if args.resume else ''}.jsonl", "a") as fh:
             fh.write(json.dumps(record) + "\n")
-        with tarfile.open(args.out / f"{set_name}-{arch}.tar", "w") as tar:
-            for name in ("config.json", "loss.csv", "checkpoint.pt"):
-                tar.add(path / name, arcname=f"{set_name}-{arch}/{name}")
         print(json.dumps(record), flush=True)
+        if rows is not None:  # ten checkpoints would pass what a lease brings back (8 files)
+            continue
+        with tarfile.open(args.out / f"{path.name}.tar", "w") as tar:
+            for name in ("config.json", "loss.csv", "checkpoint.pt"):
+                tar.add(path / name, arcname=f"{path.name}/{name}")
     print(f"done at {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
