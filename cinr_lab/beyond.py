@@ -134,7 +134,10 @@ def examples(
     for folder_, clips in ((folder, waves), (truth_folder, run.truth(items))):
         folder_.mkdir(parents=True, exist_ok=True)
         for i, wave in zip(items, clips, strict=True):
-            write_wav(folder_ / f"{run.notes[i]}.wav", wave, subtype="FLOAT")
+            target = folder_ / f"{run.notes[i]}.wav"
+            if folder_ is truth_folder and target.exists():
+                continue  # written with the first variant (rewriting would only churn its header)
+            write_wav(target, wave, subtype="FLOAT")
     return folder
 
 
