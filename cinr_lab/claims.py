@@ -515,6 +515,9 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
             "diverse: Band-limited (BACON) hisses": False,
             "diverse: Band-limited (BACON) muffles": True,
             "diverse: Band-limited (BACON) fits better than the PCINR (per-note SNR)": True,
+            "diverse: BACON, lr 1e-4 hisses": False,
+            "diverse: BACON, lr 1e-4 muffles": True,
+            "diverse: BACON, lr 1e-4 fits better than the PCINR (per-note SNR)": True,
             "keyboard: PCINR hisses": False,
             "keyboard: PCINR muffles": True,
             "keyboard: PCINR Wide hisses": False,
@@ -544,6 +547,9 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
             "keyboard: Band-limited (BACON) hisses": False,
             "keyboard: Band-limited (BACON) muffles": True,
             "keyboard: Band-limited (BACON) fits better than the PCINR (per-note SNR)": False,
+            "keyboard: BACON, lr 1e-4 hisses": False,
+            "keyboard: BACON, lr 1e-4 muffles": True,
+            "keyboard: BACON, lr 1e-4 fits better than the PCINR (per-note SNR)": False,
             "a variant removes the hiss and beats PCINR and Wide on SNR, multi-STFT and CDPAM "
             "on both sets": False,
         }

@@ -107,12 +107,14 @@ class Row:
         weight_decay: the paper code's ``--weight_decay`` (coupled L2 on the INR's parameters).
         steps_factor: the row trains ``steps_factor × scale.steps`` steps; "ours" takes half the
             coordinates per step, so twice the steps spends the same wall time.
+        lr: the decoder's learning rate (``None``: the recipe's, else the paper's per model).
     """
 
     model: str
     recipe: str = "paper"
     weight_decay: float = 0.0
     steps_factor: float = 1.0
+    lr: float | None = None
 
 
 ARCHS: dict[str, Row] = {
@@ -142,6 +144,8 @@ def train_config(
         row.recipe, model=row.model, set=set_name, seed=seed, weight_decay=row.weight_decay,
         checkpoint_every=100,
     )  # fmt: skip
+    if row.lr is not None:
+        config = dataclasses.replace(config, lr=row.lr)
     return scale.apply(config, row.steps_factor)
 
 

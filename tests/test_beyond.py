@@ -186,3 +186,14 @@ def test_bacon_trains_and_is_analysed(make_nsynth, tmp_path):
     with pytest.raises(ValueError, match="no scales"):
         with loaded.model.scaled(first=2.0):
             pass
+
+
+def test_a_row_may_change_the_decoders_learning_rate_alone():
+    from cinr_lab import beyond, experiments
+
+    plain, faster = (
+        experiments.train_config("study", v, "keyboard", 0, beyond.VARIANTS)
+        for v in ("Band-limited (BACON)", "BACON, lr 1e-4")
+    )
+    assert plain.lr is None and faster.lr == 1e-4
+    assert dataclasses.replace(faster, lr=None) == plain  # nothing else differs
