@@ -195,6 +195,10 @@ def ratios(
 # --------------------------------------------------------------------------- notebook 04
 
 
+HISS = 0.1
+"""Hiss: a median excess above 4 kHz over this share of the notes' own energy there (04, 07)."""
+
+
 def high_frequency(hf: Mapping[str, Mapping[str, float]], own: Mapping[str, float]) -> list[Claim]:
     """Notebook 04's claims on the energy added above 4 kHz.
 
@@ -217,11 +221,11 @@ def high_frequency(hf: Mapping[str, Mapping[str, float]], own: Mapping[str, floa
             ),
             Claim(
                 f"{s}: the paper's PCINR hisses (excess over 10 % of the notes' own)",
-                h["PCINR"] > 0.1 * own[s],
+                h["PCINR"] > HISS * own[s],
             ),
             Claim(
                 f"{s}: ours hisses (excess over 10 % of the notes' own)",
-                h["PCINR (ours)"] > 0.1 * own[s],
+                h["PCINR (ours)"] > HISS * own[s],
             ),
         ]
     if "diverse" in hf:
@@ -341,8 +345,6 @@ def sweep(
 # --------------------------------------------------------------------------- notebook 07
 
 
-HISS = 0.1
-"""Hiss: a median excess above 4 kHz over this share of the notes' own energy there (as 04)."""
 MUFFLE = 0.5
 """Muffled: a median excess below minus this share of the notes' own energy above 4 kHz."""
 
