@@ -1,4 +1,4 @@
-"""Pretrained models shipped with the project (``models/``), and how to make one.
+"""Pretrained models shipped inside the package (``cinr_lab/models/``), and how to make one.
 
 A shipped model is a run folder stripped to what rendering needs: ``config.json`` (both configs
 and the note list), ``checkpoint.pt`` (weights and latents, no optimiser state) and ``loss.csv``.
@@ -7,7 +7,11 @@ and the note list), ``checkpoint.pt`` (weights and latents, no optimiser state) 
     run = pretrained.load("pcinr-keyboard")   # a cinr_lab.train.Run
     wave = run.render([0])[0]                 # [16000]
 
-``models/README.md`` is the model card: commands, data, steps, wall time, machine and metrics.
+``cinr_lab/models/README.md`` is the model card: commands, data, steps, wall time, machine and
+metrics. The models are package data, so ``pip install`` of the project carries them.
+
+The study's seed-0 runs (``models/runs/`` in a source checkout, not in the package: notebooks
+live in the checkout too) are exported the same way; ``make runs`` copies them (:func:`restore`).
 """
 
 from __future__ import annotations
@@ -22,16 +26,28 @@ import torch
 from cinr_lab import atomic, nsynth, train
 
 SHIPPED = ("pcinr-keyboard", "pcinr-diverse", "tcnn-keyboard", "tcnn-diverse")
-"""The models in ``models/``: a PCINR and a TCNN on each embedded paper set."""
+"""The models in ``cinr_lab/models/``: a PCINR and a TCNN on each embedded paper set."""
 
 KEEP = ("format", "run", "step", "model_config", "model", "latents")
 """Checkpoint entries an exported model keeps (the optimiser and RNG states are dropped)."""
 
 
+STUDY = "runs"
+"""Subfolder of the checkout's ``models/`` holding the study's seed-0 runs, exported
+(``models/runs/<scale>/...`` mirrors ``runs/<scale>/...``), so ``make runs`` copies them instead of
+training for an hour."""
+
+
 def models_dir() -> Path:
-    """``$CINR_MODELS``, else the ``models/`` folder beside the package (a source checkout)."""
+    """``$CINR_MODELS``, else the package's own ``cinr_lab/models/`` (installed with it)."""
     env = os.environ.get("CINR_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "models"
+    return Path(env) if env else Path(__file__).resolve().parent / "models"
+
+
+def study_runs_dir() -> Path:
+    """``$CINR_STUDY_RUNS``, else ``models/runs/`` of the source checkout the package lies in."""
+    env = os.environ.get("CINR_STUDY_RUNS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "models" / STUDY
 
 
 def export(run: str | os.PathLike, out: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -99,14 +115,9 @@ def _check_replaceable(out: Path) -> None:
         raise train.RunError(f"{out}: is not an exported model ({what}); not replacing it")
 
 
-STUDY = "runs"
-"""Subfolder of ``models/`` holding the study's seed-0 runs, exported (``models/runs/<scale>/...``
-mirrors ``runs/<scale>/...``), so ``make runs`` copies them instead of training for an hour."""
-
-
 def study_copy(path: str | os.PathLike, runs: str | os.PathLike) -> Path:
     """Where the shipped copy of the run folder ``path`` (inside ``runs``) lives."""
-    return models_dir() / STUDY / Path(path).resolve().relative_to(Path(runs).resolve())
+    return study_runs_dir() / Path(path).resolve().relative_to(Path(runs).resolve())
 
 
 def restore(
@@ -143,6 +154,16 @@ def restore(
         path.rmdir()
     staging.rename(path)
     return True
+
+
+def resolve(model: str | os.PathLike) -> train.Run:
+    """A model by shipped name (:func:`load`), or from a run or exported model folder."""
+    path = Path(model)
+    if str(model) not in SHIPPED and (path / "config.json").exists():
+        return train.load_run(path)
+    if str(model) in SHIPPED or not path.exists():
+        return load(str(model))
+    raise train.RunError(f"{path}: not a run or model folder (it has no config.json)")
 
 
 def load(name: str) -> train.Run:

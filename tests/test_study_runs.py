@@ -67,8 +67,7 @@ def test_shipped_runs_score_what_results_say(embedded_home, tmp_path, set_name):
 
 
 def test_restore_copies_only_into_an_empty_place(embedded_home, tmp_path, monkeypatch):
-    models = tmp_path / "models"
-    monkeypatch.setenv("CINR_MODELS", str(models))
+    monkeypatch.setenv("CINR_STUDY_RUNS", str(tmp_path / "models" / "runs"))
     runs = tmp_path / "runs"
     path = runs / SCALE / "keyboard" / "PCINR-seed0"
     assert not pretrained.restore(path, runs)  # nothing shipped: the caller trains
@@ -84,8 +83,7 @@ def test_restore_copies_only_into_an_empty_place(embedded_home, tmp_path, monkey
 
 
 def test_a_damaged_shipped_copy_is_an_error_not_a_retrain(tmp_path, monkeypatch):
-    models = tmp_path / "models"
-    monkeypatch.setenv("CINR_MODELS", str(models))
+    monkeypatch.setenv("CINR_STUDY_RUNS", str(tmp_path / "models" / "runs"))
     runs = tmp_path / "runs"
     path = runs / SCALE / "keyboard" / "PCINR-seed0"
     shipped = pretrained.study_copy(path, runs)

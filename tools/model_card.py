@@ -1,4 +1,4 @@
-"""Write models/README.md, the model card of the shipped models, from the models themselves.
+"""Write cinr_lab/models/README.md, the shipped models' card, from the models themselves.
 
 Usage (after tools/train_shipped.sh): .venv/bin/python tools/model_card.py
 Every number in the card comes from the models and from results/runs.jsonl: the training config
@@ -57,14 +57,15 @@ README). They are the seed-0 runs of the committed Table 1 (`cinr-lab table --sc
 paper code's models (`pcinr`, `tcnn`), the TCNN trained with the paper's recipe and the PCINR with
 ours (the table's "PCINR (ours)" row: the paper's recipe with lr 3e-5 and 1000 coordinates per
 note, the best-fitting PCINR of the table at the same wall time as the paper recipe's). Load one
-with `cinr_lab.pretrained.load("pcinr-keyboard")`; notebook 06 puts them in the explorer. Each
+with `cinr_lab.pretrained.load("pcinr-keyboard")` (they are package data: a `pip install` of
+the project carries them); notebook 06 puts them in the explorer. Each
 folder holds `config.json` (model and training configs, the note list, and the identity of the
 data they were trained on: the embedded set's note list and SoundFont checksums),
 `checkpoint.pt` (weights and latents only; no optimiser state, so it cannot be resumed) and
 `loss.csv` (the training curve). Their truth is read only from that data: with `CINR_NSYNTH`
 pointing at a real NSynth download, the explorer and `Run.truth()` refuse them, naming both.
 
-`models/runs/` holds, exported the same way, every seed-0 run of the study (Table 1's five rows
+The source checkout's `models/runs/` (not part of the installed package) holds, exported the same way, every seed-0 run of the study (Table 1's five rows
 on both sets and the `ω_hidden` sweep): `make runs` copies them into `runs/` instead of training
 them for an hour, and `tests/test_study_runs.py` checks that they score what `results/runs.jsonl`
 says.
@@ -84,7 +85,7 @@ Machine: {machine["cpu"]}, {machine["cores"]} cores, {machine["torch_threads"]} 
 Python {machine["python"]}, torch {machine["torch"]}, GPU: {machine["gpu"] or "none"}.
 
 These are CPU-budget models: 32 of the paper's 1024 notes per set and minutes of training where
-the paper trained for days on a GPU (no GPU was lent to this work). They are off the silence
+the paper trained for days on a GPU. They are off the silence
 plateau and good enough to hear what the controls do, not fitted and not the paper's numbers.
 
 ## Results on their own notes
@@ -101,7 +102,7 @@ the paper's first-difference term, mean over the batch).
 
 {chr(10).join(details)}
 """
-    atomic.write_text(ROOT / "models" / "README.md", card)
+    atomic.write_text(ROOT / "cinr_lab" / "models" / "README.md", card)
     print(card)
     return 0
 

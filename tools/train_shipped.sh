@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make the shipped models (models/<kind>-<set>, see models/README.md) and the study's shipped runs
-# (models/runs/, which `make runs` copies instead of training).
+# Make the shipped models (cinr_lab/models/<kind>-<set>, see cinr_lab/models/README.md) and the
+# study's shipped runs (models/runs/, which `make runs` copies instead of training).
 # Usage: tools/train_shipped.sh   (from the repository root, with .venv set up by make)
 #
 # The shipped models are the study's seed-0 runs at the study scale (32 notes per set): the TCNN
@@ -10,7 +10,7 @@ set -euo pipefail
 BIN=${BIN:-.venv/bin}
 "$BIN/cinr-lab" runs --scale study --retrain --ship
 for set in keyboard diverse; do
-  "$BIN/cinr-lab" export-model "runs/study/$set/PCINR-ours-seed0" --out "models/pcinr-$set" --overwrite
-  "$BIN/cinr-lab" export-model "runs/study/$set/TCNN-seed0" --out "models/tcnn-$set" --overwrite
+  "$BIN/cinr-lab" export-model "runs/study/$set/PCINR-ours-seed0" --out "cinr_lab/models/pcinr-$set" --overwrite
+  "$BIN/cinr-lab" export-model "runs/study/$set/TCNN-seed0" --out "cinr_lab/models/tcnn-$set" --overwrite
 done
 "$BIN/python" tools/model_card.py >/dev/null
