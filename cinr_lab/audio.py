@@ -76,6 +76,42 @@ def read_pcm16(
     return np.frombuffer(data, dtype="<i2", count=frames).astype(np.float32) / PCM16_SCALE
 
 
+def read_any(
+    path: str | os.PathLike, rate: int = NSYNTH_RATE, samples: int | None = None
+) -> np.ndarray:
+    """Read any sound file soundfile can (wav, flac, ogg, aiff, ...) as a mono clip at ``rate``.
+
+    Channels are averaged to mono, the clip is resampled with soxr (its high-quality setting)
+    when the file has another rate, then trimmed or zero-padded to ``samples``. This is for
+    sounds of your own (``cinr-lab encode``); NSynth's notes go through :func:`read_pcm16`.
+
+    Returns:
+        ``[samples]`` (or as long as the resampled file) float32.
+
+    Raises:
+        AudioFileError: missing, unreadable or empty file, or non-finite samples.
+    """
+    import soxr
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"{path}: sound file not found")
+    try:
+        data, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as err:
+        raise AudioFileError(f"{path}: not a sound file soundfile can read ({err})") from err
+    if data.shape[0] == 0 or data.shape[1] == 0:
+        raise AudioFileError(f"{path}: holds no samples")
+    if not np.isfinite(data).all():
+        raise AudioFileError(f"{path}: holds non-finite samples (NaN or inf)")
+    mono = data.mean(axis=1)
+    if file_rate != rate:
+        mono = soxr.resample(mono, file_rate, rate, quality="HQ").astype(np.float32)
+    if samples is not None:
+        mono = np.pad(mono[:samples], (0, max(0, samples - len(mono))))
+    return np.ascontiguousarray(mono, np.float32)
+
+
 def to_pcm16(wave_: np.ndarray) -> np.ndarray:
     """Quantize float audio to int16 with NSynth's scale, clipping to the representable range."""
     return np.clip(np.round(np.asarray(wave_, np.float64) * PCM16_SCALE), -32768, 32767).astype(

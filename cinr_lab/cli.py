@@ -10,6 +10,7 @@
 ``cinr-lab beyond``       fixes for the hiss side by side: write results/beyond.{md,csv}
 ``cinr-lab runs``         train (or load) the runs the analysis notebooks share
 ``cinr-lab export-model`` a finished run's weights and latents as a shipped model folder
+``cinr-lab encode``       fit a latent to a sound of your own with a trained decoder frozen
 ``cinr-lab recipes``      race training recipes on the wall clock (sweep, race, stability)
 ``cinr-lab bench``        speed figures for this machine
 
@@ -31,7 +32,8 @@ import numpy as np
 import soundfile
 
 from cinr_lab import checks, metrics, models, nsynth, soundfont
-from cinr_lab.audio import AudioFileError, write_wav
+from cinr_lab.atomic import atomic_path
+from cinr_lab.audio import NSYNTH_RATE, AudioFileError, write_wav
 
 
 def _data_build(args: argparse.Namespace) -> int:
@@ -164,6 +166,41 @@ def _render(args: argparse.Namespace) -> int:
     for name, wave in zip(names, waves, strict=True):
         write_wav(out / f"{name}.wav", wave.numpy(), args.rate, subtype="FLOAT")
     print(f"wrote {len(names)} reconstructions at {args.rate} Hz to {out}")
+    return 0
+
+
+def _encode(args: argparse.Namespace) -> int:
+    import torch
+
+    from cinr_lab import audio, pretrained, train
+
+    checks.integer("steps", args.steps, minimum=1)
+    checks.number("lr", args.lr, strict=True)
+    run = pretrained.resolve(args.model)
+    config = run.model_config
+    wave = audio.read_any(args.wav, NSYNTH_RATE, config.samples)
+    stem = Path(args.wav).stem
+    out = Path(args.out)
+    files = {"input": out / f"{stem}-input.wav", "reconstruction": out / f"{stem}.wav",
+             "latent": out / f"{stem}-latent.pt"}  # fmt: skip
+    clash = [f for f in files.values() if f.exists()]
+    if clash and not args.overwrite:
+        raise train.RunError(f"{clash[0]}: exists; pass --overwrite or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    z = train.encode(run.model, torch.from_numpy(wave), args.steps, args.lr, args.seed)
+    estimate = train.render(run.model, z[None])[0].numpy()
+    write_wav(files["input"], wave)
+    write_wav(files["reconstruction"], estimate, subtype="FLOAT")
+    record = {"latent": z, "model": str(args.model), "source": str(args.wav), "steps": args.steps,
+              "lr": args.lr, "seed": args.seed}  # fmt: skip
+    with atomic_path(files["latent"]) as tmp:
+        torch.save(record, tmp)
+    snr = float(metrics.snr(wave[None], estimate[None])[0])
+    nearest = int(torch.cdist(z[None], run.latents.float()).argmin())
+    print(f"{args.wav}: {config.samples} samples at {NSYNTH_RATE} Hz fitted in {args.steps} steps "
+          f"with {args.model} frozen: SNR {snr:.1f} dB (silence scores 0 dB); nearest training "
+          f"latent: {run.notes[nearest]}")  # fmt: skip
+    print(f"wrote {files['input']}, {files['reconstruction']}, {files['latent']}")
     return 0
 
 
@@ -434,6 +471,20 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--out", type=Path, required=True, help="destination model folder")
     em.add_argument("--overwrite", action="store_true", help="replace an existing model")
     em.set_defaults(func=_export_model)
+
+    en = commands.add_parser(
+        "encode", help="fit a latent to a sound of your own with a trained decoder frozen"
+    )
+    en.add_argument("wav", type=Path, help="any file soundfile reads (any rate, any channels)")
+    en.add_argument(
+        "--model", required=True, help="a shipped model's name (pcinr-keyboard, ...) or a folder"
+    )
+    en.add_argument("--out", type=Path, required=True, help="destination folder")
+    en.add_argument("--steps", type=int, default=300, help="Adam steps on the latent (300)")
+    en.add_argument("--lr", type=float, default=1e-2, help="the latent's learning rate (1e-2)")
+    en.add_argument("--seed", type=int, default=0, help="seeds the latent's start")
+    en.add_argument("--overwrite", action="store_true", help="replace earlier outputs")
+    en.set_defaults(func=_encode)
 
     ru = commands.add_parser("runs", help="copy (or train) the runs notebooks 02, 04 and 05 share")
     ru.add_argument("--scale", choices=list(experiments.SCALES), default=experiments.DEFAULT_SCALE)
