@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinr_lab import analysis, atomic, checks, metrics, nsynth
+from cinr_lab import analysis, atomic, checks, metrics, nsynth, train
 from cinr_lab.audio import write_wav
 from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit, paper_sets
 
@@ -96,10 +96,14 @@ def build(
                 if (name, set_name, variant, seed) in finished:
                     continue
                 start = time.perf_counter()
-                run = fit(scale, set_name, variant, seed, runs, data, rows=variants)
                 record = {"scale": name, "set": set_name, "variant": variant, "seed": seed,
                           "model": variants[variant].model}  # fmt: skip
-                record |= measure(truth, run, cfg.cdpam_items)
+                try:
+                    run = fit(scale, set_name, variant, seed, runs, data, rows=variants)
+                except train.TrainingDiverged as err:  # a result too: recorded, not retried
+                    record["diverged"] = str(err).split("; ")[0]
+                else:
+                    record |= measure(truth, run, cfg.cdpam_items)
                 record["seconds"] = round(time.perf_counter() - start, 1)
                 done.append(record)
                 atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
@@ -107,7 +111,11 @@ def build(
     write(records, sets, out)
     for set_name in sets:  # listening examples from seed 0's runs (rendered once)
         for variant in variants:
-            examples(scale, set_name, variant, out, runs, data, variants)
+            if not any(
+                r["set"] == set_name and r["variant"] == variant and r["seed"] == 0
+                and "diverged" in r for r in records
+            ):  # fmt: skip
+                examples(scale, set_name, variant, out, runs, data, variants)
     return out
 
 
@@ -189,6 +197,13 @@ def write(records: list[dict], sets, out: Path) -> None:
             ]
             lines.append(f"| {variant} | {seeds} | " + " | ".join(shown) + " |")
         lines.append("")
+    lines += [
+        f"- {r['set']}, {r['variant']}, seed {r['seed']}: **diverged** ({r['diverged']}); "
+        "left out of the means and the seed count."
+        for r in records
+        if "diverged" in r
+    ]
+    lines += [""] if lines[-1] != "" else []
     lines.append(
         "Mean ± std over seeds. SNR: mean per-note SNR (higher is better); MSE, multi-STFT, CDPAM: "
         "means over notes (lower is better); HF excess: median over notes of the energy above "

@@ -137,6 +137,40 @@ def test_beyond_builds_measures_and_resumes(embedded_home, tmp_path, monkeypatch
     assert len(list((out / "beyond_audio" / "keyboard" / "Parallel").glob("*.wav"))) == 2  # items
 
 
+def test_a_diverged_run_is_recorded_and_the_build_goes_on(embedded_home, tmp_path, monkeypatch):
+    from cinr_lab import beyond, experiments
+
+    tiny = experiments.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
+    variants = {"PCINR": beyond.VARIANTS["PCINR"], "Hot": beyond.VARIANTS["BACON, lr 1e-4"]}
+    real_fit = beyond.fit
+
+    def fit(scale, set_name, variant, seed, *args, **kwargs):
+        if variant == "Hot" and seed == 1:
+            raise train.TrainingDiverged("step 88: loss is inf; stopped. (how to restart)")
+        return real_fit(scale, set_name, variant, seed, *args, **kwargs)
+
+    monkeypatch.setattr(beyond, "fit", fit)
+    kw = dict(sets=("keyboard",), seeds=2, out=tmp_path / "res", runs=tmp_path / "runs",
+              variants=variants)  # fmt: skip
+    out = beyond.build(tiny, **kw)
+    records = [json.loads(line) for line in (out / "beyond.jsonl").read_text().splitlines()]
+    assert [(r["variant"], r["seed"]) for r in records] == [
+        ("PCINR", 0), ("Hot", 0), ("PCINR", 1), ("Hot", 1)
+    ]  # fmt: skip
+    assert records[-1]["diverged"] == "step 88: loss is inf" and "snr" not in records[-1]
+    assert all("snr" in r for r in records[:-1])
+    text = (out / "beyond.md").read_text()
+    assert "| Hot | 1 |" in text and "| PCINR | 2 |" in text  # seeds that were measured
+    assert "keyboard, Hot, seed 1: **diverged** (step 88: loss is inf)" in text
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a diverged run was trained again")
+
+    monkeypatch.setattr(beyond, "fit", no_training)
+    monkeypatch.setattr(beyond, "examples", lambda *args, **kwargs: None)
+    beyond.build(tiny, **kw)  # resumes: the diverged run stays a result
+
+
 def test_gaussian_hidden_layers_behind_a_sine_first_layer():
     torch.manual_seed(0)
     model = models.build(models.config_for("pcinr-gauss", hidden=16, layers=3, mapping_hidden=16))
