@@ -83,11 +83,23 @@ def specplot(
     return ax
 
 
-def waveplot(wave: np.ndarray, rate: int = NSYNTH_RATE, ax: Axes | None = None, title=None) -> Axes:
-    """Waveform of one clip against time in seconds, amplitude axis fixed to [-1, 1]."""
+def waveplot(
+    wave: np.ndarray,
+    rate: int = NSYNTH_RATE,
+    ax: Axes | None = None,
+    title=None,
+    limit: float | None = None,
+) -> Axes:
+    """Waveform of one clip against time in seconds.
+
+    The amplitude axis is symmetric: ``±limit``, or by default 1.1 × the clip's peak (so a quiet
+    note is not a flat line; the axis labels say the scale), never below 1e-3.
+    """
     ax = _axes(ax)
+    if limit is None:
+        limit = max(1.1 * float(np.max(np.abs(wave), initial=0.0)), 1e-3)
     ax.plot(np.arange(len(wave)) / rate, wave, lw=0.4, color="tab:blue")
-    ax.set(xlim=(0, len(wave) / rate), ylim=(-1, 1), xlabel="time (s)", ylabel="amplitude")
+    ax.set(xlim=(0, len(wave) / rate), ylim=(-limit, limit), xlabel="time (s)", ylabel="amplitude")
     if title:
         ax.set_title(title)
     return ax
@@ -121,8 +133,9 @@ def note_grid(
     return fig
 
 
-def save(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
-    """Atomically write ``fig`` as PNG (creating the folder), without a version stamp."""
+def save(fig: Figure, path: str | os.PathLike, dpi: int = 200) -> Path:
+    """Atomically write ``fig`` as PNG at 200 dpi (print quality; creating the folder), without a
+    version stamp."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:

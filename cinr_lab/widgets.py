@@ -14,6 +14,7 @@ updates an inline player and the plots, and a button saves the current sound as 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,14 @@ from torch import nn
 from cinr_lab import train
 from cinr_lab.audio import NSYNTH_RATE, wav_bytes, write_wav
 from cinr_lab.decoder import Decoder
+
+OMEGA_FIRST_RANGE = (0.5, 2.0)
+"""The ``ω_first ×`` slider's range: an octave down to an octave up (``ω_first`` is the clock)."""
+
+OMEGA_HIDDEN_RANGE = (0.95, 1.05)
+"""The ``ω_hidden ×`` slider's range. Narrow on purpose: the weights were trained for one
+``ω_hidden``, and on the shipped PCINRs a change of 1-2 % already turns most notes into a constant
+offset (notebook 06 measures it); beyond ±5 % there is only offset and noise to hear."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,12 @@ def synthesize(
         return train.render(model, z.reshape(1, -1))[0].numpy()
 
 
+def default_other(notes: int, note: int) -> int:
+    """The explorer's first "towards note": half the table away from ``note`` (another note,
+    so the interpolation slider moves the sound from the start), or ``note`` if it is alone."""
+    return (note + notes // 2) % notes
+
+
 class Explorer:
     """An ipywidgets panel over one or more runs (e.g. the shipped models).
 
@@ -127,23 +142,24 @@ class Explorer:
         first = next(iter(self.runs.values()))
         style = {"description_width": "9em"}
         layout = w.Layout(width="26em")
+        wide = w.Layout(width="34em")  # NSynth note names (e.g. keyboard_acoustic_004-060-127)
 
-        def slider(desc, lo, hi, value, step, log=False):
+        def slider(desc, lo, hi, value, step, log=False, fmt=".2f"):
             cls = w.FloatLogSlider if log else w.FloatSlider
             kw = dict(base=2, min=np.log2(lo), max=np.log2(hi)) if log else dict(min=lo, max=hi)
             return cls(value=value, step=step, description=desc, style=style, layout=layout,
-                       continuous_update=True, **kw)  # fmt: skip
+                       continuous_update=True, readout_format=fmt, **kw)  # fmt: skip
 
         self.model = w.Dropdown(options=list(self.runs), description="model", style=style,
                                 layout=layout)  # fmt: skip
         self.note = w.Dropdown(options=self._notes(first), description="note", style=style,
-                               layout=layout)  # fmt: skip
+                               layout=wide)  # fmt: skip
         self.other = w.Dropdown(options=self._notes(first), description="towards note",
-                                style=style, layout=layout)  # fmt: skip
+                                style=style, layout=wide)  # fmt: skip
         self.mix = slider("interpolation", 0.0, 1.0, 0.0, 0.05)
         self.pcs = [slider(f"PC {i + 1}", -3.0, 3.0, 0.0, 0.1) for i in range(components)]
-        self.omega_first = slider("ω_first ×", 0.25, 4.0, 1.0, 0.05, log=True)
-        self.omega_hidden = slider("ω_hidden ×", 0.25, 4.0, 1.0, 0.05, log=True)
+        self.omega_first = slider("ω_first ×", *OMEGA_FIRST_RANGE, 1.0, 0.05, log=True)
+        self.omega_hidden = slider("ω_hidden ×", *OMEGA_HIDDEN_RANGE, 1.0, 0.005, fmt=".3f")
         self.autoplay = w.Checkbox(value=False, description="autoplay")
         self.save_button = w.Button(description="save wav", icon="download")
         self.status = w.HTML()
@@ -201,6 +217,33 @@ class Explorer:
         self.status.value = f"rendered 1 s of audio in {seconds:.3f} s"
         return self.wave
 
+    def add_sound(self, model: str, name: str, z: torch.Tensor, truth: np.ndarray) -> int:
+        """Offer a latent of your own (e.g. from :func:`cinr_lab.train.encode`) as one more note
+        of model ``model``, with ``truth`` the sound it was fitted to; returns its note index.
+
+        The run's latent table grows by one row in this explorer only (the principal directions
+        are recomputed over the table it now holds); nothing on disk changes.
+        """
+        run = self.runs[model]
+        z = torch.as_tensor(z, dtype=run.latents.dtype).reshape(1, -1)
+        truth = np.asarray(truth, np.float32)
+        if z.shape[1] != run.latents.shape[1]:
+            raise ValueError(
+                f"{name}: latent of size {z.shape[1]}, {model} uses {run.latents.shape[1]}"
+            )
+        if truth.shape != (run.model_config.samples,):
+            raise ValueError(
+                f"{name}: truth of shape {truth.shape}, {model} renders {run.model_config.samples}"
+            )
+        table = self._truth_of(model)
+        self.runs[model] = dataclasses.replace(
+            run, latents=torch.cat([run.latents, z]), notes=[*run.notes, name]
+        )
+        self._truth[model] = np.concatenate([table, truth[None]])
+        if self.model.value == model:
+            self._model_changed()
+        return len(run.notes)
+
     def save(self) -> Path:
         """Write the current sound to ``out/<model>-<note>-<k>.wav`` (never overwriting)."""
         self.out.mkdir(parents=True, exist_ok=True)
@@ -234,6 +277,7 @@ class Explorer:
         with self.note.hold_trait_notifications(), self.other.hold_trait_notifications():
             self.note.options = self._notes(run)
             self.other.options = self._notes(run)
+            self.other.value = default_other(len(run.notes), self.note.value)
         self.render()
 
     def _changed(self, change=None) -> None:
@@ -267,8 +311,11 @@ class Explorer:
         with self.plot:
             clear_output(wait=True)
             fig, axes = plt.subplots(2, 2, figsize=(11, 4.6), sharex="col")
-            plots.waveplot(truth, NSYNTH_RATE, axes[0][0], "truth")
-            plots.waveplot(self.wave.clip(-1, 1), NSYNTH_RATE, axes[1][0], "explorer")
+            # one amplitude scale for both, fitted to the louder (a quiet note is no flat line)
+            peak = max(float(np.abs(truth).max(initial=0)), float(np.abs(self.wave).max(initial=0)))
+            limit = max(1.1 * peak, 1e-3)
+            plots.waveplot(truth, NSYNTH_RATE, axes[0][0], "truth", limit)
+            plots.waveplot(self.wave, NSYNTH_RATE, axes[1][0], "explorer", limit)
             plots.specplot(truth, NSYNTH_RATE, axes[0][1], "truth")
             plots.specplot(self.wave, NSYNTH_RATE, axes[1][1], "explorer")
             fig.tight_layout()

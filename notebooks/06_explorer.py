@@ -17,16 +17,19 @@
 # # 06 · Explorer: move a slider, hear the sound change
 #
 # A conditional INR is a *controllable* synthesiser: one network, and a latent `z` that says which
-# sound. This notebook loads the pretrained models shipped in `models/` (a PCINR and a TCNN per
-# embedded set; see `models/README.md` for how they were trained and how well they fit) and puts
-# controls on them:
+# sound. This notebook loads the pretrained models shipped with the package (`cinr_lab/models/`:
+# a PCINR and a TCNN per embedded set; see `cinr_lab/models/README.md` for how they were trained
+# and how well they fit), so it plays sound without any training, and puts controls on them:
 #
 # * **model** and **note** — which network, and which training note's latent to start from;
-# * **interpolation** — slide the latent in a straight line towards a second note's latent;
+# * **interpolation** — slide the latent in a straight line towards a second note's latent (it
+#   starts half the note list away, so the slider moves the sound at once);
 # * **PC 1–4** — move along the latent table's principal directions (the share of the table's
 #   variance each explains is in its label; the slider counts standard deviations of the notes);
 # * **ω_first ×, ω_hidden ×** — multiply the PCINR's sine scales without retraining: the trained
-#   function played faster or slower inside every sine (the TCNN has no ω);
+#   function played faster or slower inside every sine (the TCNN has no ω). `ω_first` runs an
+#   octave each way (0.5–2); `ω_hidden` only ±5 %, because (measured below) 1–2 % already turns
+#   most notes into a constant offset;
 # * **autoplay** plays each new render; **save wav** writes it to `explorer/`.
 #
 # Every change re-renders one second of audio (debounced) and redraws the waveform and the
@@ -36,7 +39,7 @@
 
 # %% tags=["parameters"]
 MODEL = "pcinr-keyboard"  # one of cinr_lab.pretrained.SHIPPED; the gallery uses it
-MODELS_DIR = None  # None: the shipped models/; or a folder of your own (cinr-lab export-model)
+MODELS_DIR = None  # None: the package's models; or a folder of your own (cinr-lab export-model)
 
 # %%
 import os
@@ -63,17 +66,56 @@ explorer.panel
 
 # %% [markdown]
 # ## The latent table's principal directions
-# How much of the spread of the learned latents each direction carries.
+# How much of the spread of the learned latents each direction carries, and what the first two
+# follow: Spearman's ρ between a note's coordinate along the direction and its MIDI pitch and
+# velocity, and the share of the coordinate's variance that the instrument family explains
+# (η²; the keyboard set has one family), for every shipped model.
 
 # %%
+from scipy.stats import spearmanr
+
+
+def pc_table(r, k=2):
+    p = widgets.latent_pca(r.latents, k=4)
+    coords = (r.latents.double().numpy() - p.mean) @ p.components.T
+    pitch = np.array([int(n.split("-")[1]) for n in r.notes])
+    velocity = np.array([int(n.split("-")[2]) for n in r.notes])
+    family = np.array([n.split("_")[0] for n in r.notes])
+    rows = []
+    for i in range(k):
+        c = coords[:, i]
+        between = sum((family == f).sum() * (c[family == f].mean() - c.mean()) ** 2 for f in set(family))
+        rows.append((p.explained[i], spearmanr(c, pitch)[0], spearmanr(c, velocity)[0],
+                     between / ((c - c.mean()) ** 2).sum()))
+    return p, rows
+
+
+pc_rows = {}
+for name, r in runs.items():
+    p, pc_rows[name] = pc_table(r)
+    print(f"{name}: " + ", ".join(f"PC {i + 1}: {share:.0%}" for i, share in enumerate(p.explained)))
+    for i, (share, rho_pitch, rho_vel, eta2) in enumerate(pc_rows[name]):
+        print(f"    PC {i + 1}: ρ pitch {rho_pitch:+.2f}, ρ velocity {rho_vel:+.2f}, family η² {eta2:.2f}")
 pca = widgets.latent_pca(run.latents, k=4)
-print(", ".join(f"PC {i + 1}: {share:.0%}" for i, share in enumerate(pca.explained)))
 assert np.all(np.diff(pca.explained) <= 0) and pca.explained.sum() <= 1
 
 # %% [markdown]
-# At this scale one direction carries almost all of the latent table's spread: the first slider
-# does most of the work, the others make small changes.
-#
+# At this scale (32 notes, 400 steps) the latent tables have no dominant direction: the first
+# carries about a quarter of the spread, the next ones a fifth, an eighth and less. And the first
+# two directions follow none of pitch, velocity or family closely: every |ρ| is at most about
+# 0.3 (with 32 notes, |ρ| ≈ 0.35 is where chance ends at the 5 % level) and family explains at
+# most a sixth of a direction's variance (asserted below). The PC sliders change the sound, but not
+# along a musical axis; an auto-decoder fitted to 32 notes for minutes has not organised its
+# latents by pitch or instrument. Whether many notes and a long training do is for the paper
+# scale (a GPU run; see the README).
+
+# %%
+every = np.array([row[1:] for rows in pc_rows.values() for row in rows])
+assert np.abs(every[:, :2]).max() < 0.35, "a PC follows pitch or velocity at this scale"
+assert every[:, 2].max() < 0.25, "a PC follows the family at this scale"
+assert all(rows[0][0] < 0.4 for rows in pc_rows.values()), "one direction dominates"
+
+# %% [markdown]
 # ## Gallery 1: from one note to another in five steps
 # The gallery uses the two notes this model reconstructs best (lowest error relative to the
 # note's energy); the latent moves in a straight line from one to the other, and the end points
@@ -156,3 +198,37 @@ assert high["ω_hidden × 2"] > 5 * high["ω_hidden × 1"]
 for label, wave in omega_waves.items():
     print(label)
     display(play(wave.clip(-1, 1)))
+
+# %% [markdown]
+# ## How far the sliders go, and why
+# The explorer's `ω` ranges come from this measurement: every fourth note of the model, rendered
+# with one scale multiplied at a time, and the median share of its energy below 20 Hz (a constant
+# offset, not a note) and above 4 kHz (noise; the notes hold under 1 % there).
+
+# %%
+sweep = {"ω_first": [0.5, 0.71, 1.0, 1.41, 2.0], "ω_hidden": [0.9, 0.95, 0.98, 0.99, 1.0, 1.01, 1.02, 1.05, 1.1]}
+picked = range(0, len(run.notes), 4)
+offset_share, noise_share = {}, {}
+for name, multipliers in sweep.items():
+    for k in multipliers:
+        f, h = (k, 1.0) if name == "ω_first" else (1.0, k)
+        waves_k = [widgets.synthesize(run.model, run.latents[n], f, h) for n in picked]
+        offset_share[name, k] = float(np.median([below_20hz(w) for w in waves_k]))
+        noise_share[name, k] = float(np.median([analysis.energy_above(w, 16000, analysis.HF_CUTOFF) for w in waves_k]))
+        print(f"{name} × {k:<4g}: {offset_share[name, k]:6.1%} below 20 Hz, {noise_share[name, k]:6.2%} above 4 kHz")
+print(f"slider ranges: ω_first × {widgets.OMEGA_FIRST_RANGE}, ω_hidden × {widgets.OMEGA_HIDDEN_RANGE}")
+
+# %% [markdown]
+# `ω_first` can move an octave either way and the sound stays a note: the offset share stays where
+# it is at × 1 and the noise share stays small. `ω_hidden` cannot: already 2 % off, the median note
+# is mostly offset. This is the paper's "very sensitive to ω" in its plainest form — every hidden
+# sine's phase is a large multiple of its input, so a small relative change scrambles it. The
+# explorer's `ω_hidden` slider therefore spans ±5 % in 0.5 % steps: enough to hear the note fall
+# apart, not a musical control. (Asserted for the shipped `pcinr-keyboard`.)
+
+# %%
+if MODEL == "pcinr-keyboard" and MODELS_DIR is None:
+    first_ok = [offset_share["ω_first", k] < 0.5 and noise_share["ω_first", k] < 0.05 for k in sweep["ω_first"]]
+    assert all(first_ok), "ω_first × 0.5-2 keeps a note"
+    assert offset_share["ω_hidden", 1.0] < 0.5
+    assert min(offset_share["ω_hidden", 0.98], offset_share["ω_hidden", 1.02]) > 0.5, "2 % off ω_hidden: mostly offset"

@@ -61,3 +61,13 @@ def test_density_histograms_one_panel_per_model():
         {"a": measured.reshape(2, 1) * np.ones((2, 5)), "b": np.full((1, 5), 50.0)}
     )
     assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+
+
+def test_figures_are_saved_fit_to_print(tmp_path):
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    path = plots.save(fig, tmp_path / "f.png")
+    plt.close(fig)
+    with Image.open(path) as image:
+        assert image.size == (400, 200)  # 200 dpi

@@ -63,17 +63,56 @@ def test_explorer_rerenders_on_every_control_and_saves_without_overwriting(tiny_
     explorer.pcs[0].value = 1.5
     after_pc = explorer.player.value
     assert after_pc != first
-    explorer.omega_hidden.value = 2.0
+    explorer.omega_hidden.value = 1.04
     assert explorer.player.value != after_pc
     np.testing.assert_allclose(
         explorer.wave,
-        widgets.synthesize(tiny_run.model, explorer.current_latent(), 1.0, 2.0),
+        widgets.synthesize(tiny_run.model, explorer.current_latent(), 1.0, 1.04),
         atol=1e-6,
     )
+    after_omega = explorer.player.value
+    explorer.mix.value = 0.5  # "towards note" starts on another note: the slider moves the sound
+    assert explorer.other.value != explorer.note.value
+    assert explorer.player.value != after_omega
     one, two = explorer.save(), explorer.save()
     assert one != two and one.exists() and two.exists()
     data, rate = soundfile.read(one)
     assert rate == 16000 and len(data) == len(explorer.wave)
+
+
+def test_explorer_controls_start_where_they_mean_something(tiny_run):
+    explorer = widgets.Explorer({"tiny": tiny_run}, debounce=0)
+    assert explorer.other.value == widgets.default_other(4, explorer.note.value) != 0
+    assert widgets.default_other(1, 0) == 0 and widgets.default_other(32, 20) == 4
+    assert (explorer.omega_first.min, explorer.omega_first.max) == (-1.0, 1.0)  # log2: 0.5-2
+    assert (explorer.omega_hidden.min, explorer.omega_hidden.max) == widgets.OMEGA_HIDDEN_RANGE
+    assert explorer.omega_first.value == explorer.omega_hidden.value == 1.0
+
+
+def test_explorer_plays_a_sound_of_your_own(tiny_run):
+    explorer = widgets.Explorer({"tiny": tiny_run}, debounce=0)
+    wave = 0.1 * np.sin(np.linspace(0, 300, tiny_run.model_config.samples)).astype(np.float32)
+    z = train.encode(tiny_run.model, torch.from_numpy(wave), steps=5)
+    index = explorer.add_sound("tiny", "my sound", z, wave)
+    assert index == 4 and ("my sound", 4) in explorer.note.options
+    explorer.note.value = index
+    np.testing.assert_allclose(
+        explorer.wave, widgets.synthesize(tiny_run.model, z), atol=1e-6
+    )  # its own latent, rendered
+    np.testing.assert_array_equal(explorer._truth_of("tiny")[index], wave)
+    assert len(tiny_run.latents) == 4  # the run itself is untouched
+    with pytest.raises(ValueError, match="latent of size"):
+        explorer.add_sound("tiny", "wrong", torch.zeros(3), wave)
+
+
+def test_waveplot_fits_a_quiet_note(tmp_path):
+    from cinr_lab import plots
+
+    quiet = 0.01 * np.sin(np.linspace(0, 100, 16000))
+    ax = plots.waveplot(quiet)
+    assert ax.get_ylim() == pytest.approx((-0.011, 0.011), rel=1e-3)
+    assert plots.waveplot(quiet, limit=1.0).get_ylim() == (-1.0, 1.0)
+    assert plots.waveplot(np.zeros(100)).get_ylim() == (-1e-3, 1e-3)
 
 
 def test_export_keeps_what_rendering_needs(tiny_run, tmp_path, monkeypatch):
