@@ -187,7 +187,9 @@ def _encode(args: argparse.Namespace) -> int:
     if clash and not args.overwrite:
         raise train.RunError(f"{clash[0]}: exists; pass --overwrite or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    z = train.encode(run.model, torch.from_numpy(wave), args.steps, args.lr, args.seed)
+    coords = args.coords if args.coords is not None else run.train_config.coords
+    checks.integer("coords", coords, minimum=1)
+    z = train.encode(run.model, torch.from_numpy(wave), args.steps, args.lr, args.seed, coords)
     estimate = train.render(run.model, z[None])[0].numpy()
     write_wav(files["input"], wave)
     write_wav(files["reconstruction"], estimate, subtype="FLOAT")
@@ -483,6 +485,11 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--steps", type=int, default=300, help="Adam steps on the latent (300)")
     en.add_argument("--lr", type=float, default=1e-2, help="the latent's learning rate (1e-2)")
     en.add_argument("--seed", type=int, default=0, help="seeds the latent's start")
+    en.add_argument(
+        "--coords",
+        type=int,
+        help="coordinates per step for an INR (default: as the model was trained)",
+    )
     en.add_argument("--overwrite", action="store_true", help="replace earlier outputs")
     en.set_defaults(func=_encode)
 

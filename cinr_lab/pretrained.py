@@ -156,6 +156,17 @@ def restore(
     return True
 
 
+def sound(name: str) -> Path:
+    """A sound shipped in ``cinr_lab/sounds/`` (``name`` without ``.wav``): notes of instruments
+    outside both paper sets, for trying ``cinr-lab encode`` (made by ``tools/make_sounds.py``)."""
+    folder = Path(__file__).resolve().parent / "sounds"
+    path = folder / f"{name}.wav"
+    if not path.is_file():
+        have = sorted(p.stem for p in folder.glob("*.wav"))
+        raise train.RunError(f"{path}: no shipped sound {name!r}; available: {', '.join(have)}")
+    return path
+
+
 def resolve(model: str | os.PathLike) -> train.Run:
     """A model by shipped name (:func:`load`), or from a run or exported model folder."""
     path = Path(model)

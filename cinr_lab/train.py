@@ -855,7 +855,12 @@ def loss_curve(path) -> dict[str, np.ndarray]:
 
 
 def encode(
-    model: nn.Module, wave: Tensor, steps: int = 300, lr: float = 1e-2, seed: int = 0
+    model: nn.Module,
+    wave: Tensor,
+    steps: int = 300,
+    lr: float = 1e-2,
+    seed: int = 0,
+    coords: int | None = None,
 ) -> Tensor:
     """Fit a fresh latent to a new clip with the decoder frozen (bring your own sound).
 
@@ -864,7 +869,10 @@ def encode(
         wave: ``[samples]`` the clip, as long as the decoder's training clips.
         steps: Adam steps on the latent.
         lr: the latent's learning rate.
-        seed: seeds the latent's N(0, 0.001²) start.
+        seed: seeds the latent's N(0, 0.001²) start (and the coordinates drawn per step).
+        coords: coordinates per step for a continuous decoder, drawn as in training (evenly
+            spaced, random offset; the error sum rescaled to the whole clip); ``None``, or a
+            decoder that renders whole clips only: every sample, every step.
 
     Returns:
         ``[latent_dim]`` latent.
@@ -876,17 +884,19 @@ def encode(
         )
     device = next(model.parameters()).device
     target = wave.to(device).unsqueeze(0)
-    z = (
-        torch.randn(1, config.latent_dim, generator=torch.Generator().manual_seed(seed)) * 1e-3
-    ).to(device)
+    gen = torch.Generator().manual_seed(seed)
+    z = (torch.randn(1, config.latent_dim, generator=gen) * 1e-3).to(device)
     z.requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     frozen = [p.requires_grad for p in model.parameters()]
     model.requires_grad_(False)
     try:
         for _ in range(steps):
-            pred = model.render(z)
-            loss = summed_squared_error(pred, target).mean()
+            if coords is None:
+                loss = summed_squared_error(model.render(z), target).mean()
+            else:
+                predict, part, scale = model.training_batch(target, coords, gen)
+                loss = scale * summed_squared_error(predict(z), part).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -46,6 +46,7 @@ def test_the_wheel_carries_every_shipped_model(wheel):
         for file in pretrained.MODEL_FILES:
             assert f"cinr_lab/models/{name}/{file}" in names, (name, file)
     assert "cinr_lab/models/README.md" in names
+    assert "cinr_lab/sounds/steel_drums-060-100.wav" in names
     assert not any(n.startswith("cinr_lab/models/runs") for n in names)  # study runs stay out
 
 

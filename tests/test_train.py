@@ -164,12 +164,15 @@ def test_encode_fits_a_new_clip_with_the_decoder_frozen(make_nsynth, tmp_path):
     before = {k: v.clone() for k, v in run.model.state_dict().items()}
     target = torch.from_numpy(nsynth.load(root).audio[5])
     z = train.encode(run.model, target, steps=50)
-    assert z.shape == (256,)
+    sampled = train.encode(run.model, target, steps=50, coords=500)  # 500 of 16000 per step
+    assert z.shape == sampled.shape == (256,)
     t = models.grid(16000)
     with torch.no_grad():
         fitted = (run.model(z[None], t)[0] - target).pow(2).sum()
+        fitted_sampled = (run.model(sampled[None], t)[0] - target).pow(2).sum()
         start = (run.model(torch.zeros(1, 256), t)[0] - target).pow(2).sum()
-    assert fitted < start
+    assert fitted < start and fitted_sampled < start
+    assert not torch.equal(z, sampled)  # the coordinates really were sampled
     for k, v in run.model.state_dict().items():
         torch.testing.assert_close(v, before[k], rtol=0, atol=0)
 
