@@ -25,7 +25,7 @@ import numpy as np
 
 from cinr_lab import analysis, atomic, checks, metrics, nsynth, train
 from cinr_lab.audio import write_wav
-from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit, paper_sets
+from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Overall, Row, Scale, fit, paper_sets
 
 VARIANTS: dict[str, Row] = {
     "PCINR": Row("pcinr"),  # the paper's, as in Table 1
@@ -89,12 +89,16 @@ def build(
     done_path = out / "beyond.jsonl"
     done = checks.read_jsonl(done_path, keys=("scale", "set", "variant", "seed"))
     finished = {(r["scale"], r["set"], r["variant"], r["seed"]) for r in done}
+    todo = [k for st in sets for seed in range(seeds) for v in variants
+            if (k := (name, st, v, seed)) not in finished]  # fmt: skip
+    overall = Overall("beyond", len(todo))
     for set_name in sets:
         truth = nsynth.load(data, subset=set_name, items=cfg.items).audio
         for seed in range(seeds):
             for variant in variants:
                 if (name, set_name, variant, seed) in finished:
                     continue
+                overall.start(f"{set_name} {variant} seed {seed}")
                 start = time.perf_counter()
                 record = {"scale": name, "set": set_name, "variant": variant, "seed": seed,
                           "model": variants[variant].model}  # fmt: skip
@@ -107,6 +111,8 @@ def build(
                 record["seconds"] = round(time.perf_counter() - start, 1)
                 done.append(record)
                 atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
+                overall.done()
+    overall.close()
     records = [r for r in done if r["scale"] == name and r["set"] in sets]
     write(records, sets, out)
     for set_name in sets:  # listening examples from seed 0's runs (rendered once)

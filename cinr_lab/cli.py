@@ -299,7 +299,10 @@ def _export_model(args: argparse.Namespace) -> int:
 def _runs(args: argparse.Namespace) -> int:
     from cinr_lab import experiments, pretrained
 
-    for path, fit in experiments.study_runs(args.runs, args.scale, args.seeds):
+    wanted = list(experiments.study_runs(args.runs, args.scale, args.seeds))
+    overall = experiments.Overall("runs", len(wanted))
+    for path, fit in wanted:
+        overall.start(str(path))
         if not args.retrain and pretrained.restore(path, args.runs, args.data):
             print(f"{path}: copied from {pretrained.study_copy(path, args.runs)}", flush=True)
         run = fit(args.data, True)
@@ -307,6 +310,8 @@ def _runs(args: argparse.Namespace) -> int:
         if args.ship:
             out = pretrained.export(run.path, pretrained.study_copy(run.path, args.runs), True)
             print(f"{run.path}: exported to {out}", flush=True)
+        overall.done()
+    overall.close()
     return 0
 
 

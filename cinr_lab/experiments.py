@@ -25,6 +25,33 @@ from pathlib import Path
 from cinr_lab import checks, models, nsynth, train
 
 
+class Overall:
+    """Progress over all the runs of a multi-run command (``table``, ``beyond``, ``runs``).
+
+    A tqdm bar counts finished runs (each run's training shows its own bar beside it), and every
+    run starts with one plain line, ``table: run 3 of 13: keyboard PCINR seed 0``, that a log file
+    keeps (a bar's carriage returns do not read well there).
+    """
+
+    def __init__(self, what: str, total: int):
+        from tqdm.auto import tqdm
+
+        self.what, self.total, self.k = what, total, 0
+        self.bar = tqdm(total=total, desc=f"{what}: runs", unit="run", disable=total == 0)
+
+    def start(self, label: str) -> None:
+        from tqdm.auto import tqdm
+
+        self.k += 1
+        tqdm.write(f"{self.what}: run {self.k} of {self.total}: {label}")
+
+    def done(self) -> None:
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 @dataclass(frozen=True)
 class Scale:
     """How big a run is; everything else comes from the recipe.

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from cinr_lab import atomic, checks, metrics, nsynth
-from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit, paper_sets
+from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Overall, Scale, fit, paper_sets
 
 __all__ = ["ARCHS", "DEFAULT_SCALE", "SCALES", "build", "findings", "fit"]
 
@@ -83,6 +83,10 @@ def build(
     done = checks.read_jsonl(done_path, keys=("scale", "set", "arch", "seed"))
     key = lambda r: (r["scale"], r["set"], r["arch"], r["seed"])  # noqa: E731
     finished = {key(r) for r in done}
+    rows = (*ARCHS, *BASELINES)
+    todo = [(st, seed, arch) for st in sets for seed in range(seeds) for arch in rows
+            if (scale, st, arch, seed) not in finished]  # fmt: skip
+    overall = Overall("table", len(todo))
     for set_name in sets:
         truth = nsynth.load(data, subset=set_name, items=cfg.items).audio
         for seed in range(seeds):
@@ -90,6 +94,7 @@ def build(
                 record = {"scale": scale, "set": set_name, "arch": arch, "seed": seed}
                 if key(record) in finished:
                     continue
+                overall.start(f"{set_name} {arch} seed {seed}")
                 start = time.perf_counter()
                 if arch == "Silence":
                     estimate = metrics.silence(truth)
@@ -104,6 +109,8 @@ def build(
                 record["seconds"] = round(time.perf_counter() - start, 1)
                 done.append(record)
                 atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
+                overall.done()
+    overall.close()
     records = [r for r in done if r["scale"] == scale and r["set"] in sets]
     write_tables(records, sets, out)
     return out

@@ -137,7 +137,9 @@ def test_beyond_builds_measures_and_resumes(embedded_home, tmp_path, monkeypatch
     assert len(list((out / "beyond_audio" / "keyboard" / "Parallel").glob("*.wav"))) == 2  # items
 
 
-def test_a_diverged_run_is_recorded_and_the_build_goes_on(embedded_home, tmp_path, monkeypatch):
+def test_a_diverged_run_is_recorded_and_the_build_goes_on(
+    embedded_home, tmp_path, monkeypatch, capsys
+):
     from cinr_lab import beyond, experiments
 
     tiny = experiments.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
@@ -153,6 +155,9 @@ def test_a_diverged_run_is_recorded_and_the_build_goes_on(embedded_home, tmp_pat
     kw = dict(sets=("keyboard",), seeds=2, out=tmp_path / "res", runs=tmp_path / "runs",
               variants=variants)  # fmt: skip
     out = beyond.build(tiny, **kw)
+    log = capsys.readouterr().out  # one plain line per run, for a log file
+    assert "beyond: run 1 of 4: keyboard PCINR seed 0" in log
+    assert "beyond: run 4 of 4: keyboard Hot seed 1" in log
     records = [json.loads(line) for line in (out / "beyond.jsonl").read_text().splitlines()]
     assert [(r["variant"], r["seed"]) for r in records] == [
         ("PCINR", 0), ("Hot", 0), ("PCINR", 1), ("Hot", 1)
