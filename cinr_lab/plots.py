@@ -70,14 +70,18 @@ def specplot(
         title: axes title.
         y_axis: ``"log"`` or ``"linear"`` frequency axis.
         top_db: dynamic range shown.
+
+    The time axis spans the frames' centres (32 ms to 968 ms of a 1 s clip with the 64 ms
+    window): frames lie wholly inside the clip, so nothing is drawn nearer its ends.
     """
     ax = _axes(ax)
     db = spectrogram_db(wave, top_db)
+    times = frame_times(db.shape[1], rate)
     librosa.display.specshow(
-        db, sr=rate, hop_length=HOP, n_fft=N_FFT, x_coords=frame_times(db.shape[1], rate),
+        db, sr=rate, hop_length=HOP, n_fft=N_FFT, x_coords=times,
         x_axis="time", y_axis=y_axis, ax=ax, vmin=-top_db, vmax=0, cmap="magma",
     )  # fmt: skip
-    ax.set(xlim=(0, len(wave) / rate), xlabel="time (s)")
+    ax.set(xlim=(times[0], times[-1]), xlabel="time (s)", ylabel="frequency (Hz)")
     if title:
         ax.set_title(title)
     return ax
@@ -124,8 +128,9 @@ def note_grid(
     """One row per clip: waveform on the left, log-frequency spectrogram on the right."""
     fig, axes = plt.subplots(len(waves), 2, figsize=(11, 2.2 * len(waves)), squeeze=False)
     for (left, right), wave, title in zip(axes, waves, titles, strict=True):
-        waveplot(wave, rate, left, title)
-        specplot(wave, rate, right, title)
+        waveplot(wave, rate, left)
+        specplot(wave, rate, right)
+        left.set_title(title, loc="left", fontsize=10)  # one title per row, over both panels
         if left is not axes[-1][0]:
             left.set_xlabel("")
             right.set_xlabel("")
@@ -229,8 +234,20 @@ def table_bars(
     ax.set_xticks(x, archs, rotation=30, ha="right", fontsize=8)
     if log:
         ax.set_yscale("log")
-    ax.set_title(column)
+    metric, set_name = column.split()
+    name, unit = TABLE_AXES.get(metric, (metric, ""))
+    ax.set_title(f"{name}, {set_name} set", fontsize=10)
+    ax.set_ylabel(f"{name} {unit}".strip() + (" (log)" if log else ""), fontsize=9)
     return ax
+
+
+TABLE_AXES = {
+    "mse": ("MSE", "(squared error summed over 16,000 samples)"),
+    "multi_stft": ("multi-STFT", "(MSE of STFT magnitudes)"),
+    "cdpam": ("CDPAM", "(distance)"),
+    "snr": ("SNR", "(dB)"),
+}
+"""Display name and unit of each Table 1 metric on :func:`table_bars`' value axis."""
 
 
 # --------------------------------------------------------------------------- analysis figures

@@ -160,13 +160,15 @@ if "render" in sets["keyboard"].notes[0]:  # the claims above are about the embe
     print(f"keyboard set: {78.74 / silence['keyboard']:.1f}x quieter than the paper's")
 #
 # ## Average spectra
-# The mean spectrum of each set over its first second (log-magnitude averaged over notes and
-# frames). The keyboard set's energy sits in a narrow band of harmonics of 262–330 Hz.
+# The mean spectrum of each set over its first second: power averaged over notes and frames,
+# then in dB (averaging dB values would weigh the quiet frames' clipped floor like the notes
+# themselves). The keyboard set's energy sits in a narrow band of harmonics of 262–330 Hz.
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.2))
 for name, clips in sets.items():
-    spec = np.mean([plots.spectrogram_db(x).mean(axis=1) for x in clips.audio], axis=0)
+    power = np.mean([(10 ** (plots.spectrogram_db(x, top_db=np.inf) / 10)).mean(axis=1) for x in clips.audio], axis=0)
+    spec = 10 * np.log10(np.maximum(power, 1e-12))
     freqs = np.fft.rfftfreq(plots.N_FFT, 1 / clips.sample_rate)
     ax.semilogx(freqs[1:], spec[1:], label=name)
 ax.set(xlabel="frequency (Hz)", ylabel="mean level (dBFS)", xlim=(20, 8000))

@@ -111,8 +111,9 @@ own = {s: float(np.median(analysis.energy_above(truth[s], 16000, analysis.HF_CUT
 fig, ax = plt.subplots(figsize=(7, 3.5))
 plots.grouped_bars({s: {a: 100 * v for a, v in hf[s].items()} for s in hf}, ax, ylabel="excess above 4 kHz (% of note energy)")
 for k, s in enumerate(nsynth.SETS):
-    ax.plot([k - 0.45, k + 0.45], [100 * own[s]] * 2, "k--", lw=1)
+    ax.plot([k - 0.45, k + 0.45], [100 * own[s]] * 2, "k--", lw=1, label="the notes' own energy above 4 kHz (median)" if k == 0 else None)
 ax.axhline(0, color="k", lw=0.6)
+ax.legend(fontsize=7)
 fig.tight_layout()
 plots.save(fig, experiments.figure_path("../figures", "04_hf_excess", SCALE))
 plt.show()

@@ -71,3 +71,14 @@ def test_figures_are_saved_fit_to_print(tmp_path):
     plt.close(fig)
     with Image.open(path) as image:
         assert image.size == (400, 200)  # 200 dpi
+
+
+def test_spectrograms_have_no_blank_margins():
+    wave = 0.3 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
+    ax = plots.specplot(wave)
+    mesh = ax.collections[0].get_coordinates()
+    low, high = ax.get_xlim()
+    assert mesh[..., 0].min() <= low and mesh[..., 0].max() >= high  # drawn edge to edge
+    assert low == pytest.approx(0.032) and high == pytest.approx(0.968, abs=0.01)
+    assert ax.get_ylabel() == "frequency (Hz)" and ax.get_xlabel() == "time (s)"
+    plt.close(ax.figure)
