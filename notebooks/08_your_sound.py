@@ -37,6 +37,8 @@ HELD_OUT = 3  # keyboard notes of the paper's set that the model never saw
 REFIT = 2  # training notes fitted again from scratch (its best-reconstructed, then its median)
 
 # %%
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -51,7 +53,7 @@ runs = {"PCINR": pretrained.load(MODEL), "TCNN": pretrained.load(MODEL.replace("
 run = runs["PCINR"]
 samples = run.model_config.samples
 sound = audio.read_any(path, audio.NSYNTH_RATE, samples)
-print(f"{path}: {samples} samples at 16 kHz as the models see it, peak {np.abs(sound).max():.2f}")
+print(f"{Path(path).name}: {samples} samples at 16 kHz as the models see it, peak {np.abs(sound).max():.2f}")
 
 
 def fit(r, wave, seed=0):
