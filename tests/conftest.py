@@ -80,3 +80,15 @@ def make_nsynth(tmp_path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+@pytest.fixture
+def tiny_run(make_nsynth, tmp_path):
+    """A finished 2-step run of a tiny PCINR (3 layers of 16) on four fixture notes."""
+    from cinr_lab import models, train
+
+    tiny = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
+    config = train.TrainConfig(model="pcinr", set=None, data=str(make_nsynth()), items=4, steps=2,
+                               batch=4, coords=200, lr=1e-3, latent_std=0.5)  # fmt: skip
+    train.Trainer.create(tmp_path / "run", config, tiny).fit(progress=False)
+    return train.load_run(tmp_path / "run")

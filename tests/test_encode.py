@@ -7,9 +7,8 @@ import pytest
 import soundfile
 import torch
 
-from cinr_lab import audio, cli, metrics, models, train
+from cinr_lab import audio, cli, metrics, train
 
-TINY_PCINR = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
 RATE = audio.NSYNTH_RATE
 
 
@@ -56,14 +55,6 @@ def test_read_any_pads_a_short_clip_and_refuses_what_it_cannot_read(tmp_path):
     soundfile.write(empty, np.zeros(0, np.float32), RATE)
     with pytest.raises(audio.AudioFileError, match="no samples"):
         audio.read_any(empty)
-
-
-@pytest.fixture
-def tiny_run(make_nsynth, tmp_path):
-    config = train.TrainConfig(model="pcinr", set=None, data=str(make_nsynth()), items=4, steps=2,
-                               batch=4, coords=200, lr=1e-3, latent_std=0.5)  # fmt: skip
-    train.Trainer.create(tmp_path / "run", config, TINY_PCINR).fit(progress=False)
-    return train.load_run(tmp_path / "run")
 
 
 def test_encode_command_fits_a_stereo_44k_sound_and_never_overwrites(tiny_run, tmp_path, capsys):

@@ -9,16 +9,6 @@ import torch
 
 from cinr_lab import models, pretrained, train, widgets
 
-TINY_PCINR = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
-
-
-@pytest.fixture
-def tiny_run(make_nsynth, tmp_path):
-    config = train.TrainConfig(model="pcinr", set=None, data=str(make_nsynth()), items=4, steps=2,
-                               batch=4, coords=200, lr=1e-3, latent_std=0.5)  # fmt: skip
-    train.Trainer.create(tmp_path / "run", config, TINY_PCINR).fit(progress=False)
-    return train.load_run(tmp_path / "run")
-
 
 def test_latent_pca_directions_and_offsets(tiny_run):
     pca = widgets.latent_pca(tiny_run.latents, k=4)
