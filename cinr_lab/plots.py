@@ -87,6 +87,13 @@ def specplot(
     return ax
 
 
+def amplitude_limit(*waves: np.ndarray) -> float:
+    """A symmetric amplitude axis that fits every one of ``waves``: 1.1 × their peak, at least
+    1e-3 (so a quiet note is no flat line, and silence still has an axis)."""
+    peak = max(float(np.max(np.abs(w), initial=0.0)) for w in waves)
+    return max(1.1 * peak, 1e-3)
+
+
 def waveplot(
     wave: np.ndarray,
     rate: int = NSYNTH_RATE,
@@ -101,7 +108,7 @@ def waveplot(
     """
     ax = _axes(ax)
     if limit is None:
-        limit = max(1.1 * float(np.max(np.abs(wave), initial=0.0)), 1e-3)
+        limit = amplitude_limit(wave)
     ax.plot(np.arange(len(wave)) / rate, wave, lw=0.4, color="tab:blue")
     ax.set(xlim=(0, len(wave) / rate), ylim=(-limit, limit), xlabel="time (s)", ylabel="amplitude")
     if title:

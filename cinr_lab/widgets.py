@@ -311,9 +311,7 @@ class Explorer:
         with self.plot:
             clear_output(wait=True)
             fig, axes = plt.subplots(2, 2, figsize=(11, 4.6), sharex="col")
-            # one amplitude scale for both, fitted to the louder (a quiet note is no flat line)
-            peak = max(float(np.abs(truth).max(initial=0)), float(np.abs(self.wave).max(initial=0)))
-            limit = max(1.1 * peak, 1e-3)
+            limit = plots.amplitude_limit(truth, self.wave)  # one scale for both
             plots.waveplot(truth, NSYNTH_RATE, axes[0][0], "truth", limit)
             plots.waveplot(self.wave, NSYNTH_RATE, axes[1][0], "explorer", limit)
             plots.specplot(truth, NSYNTH_RATE, axes[0][1], "truth")
