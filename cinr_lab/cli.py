@@ -139,6 +139,8 @@ def _train(args: argparse.Namespace) -> int:
         given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
         if "data" in given:
             given["data"] = str(given["data"])
+            if "set" not in given:  # a folder of your own: all of its notes unless --items
+                given.update(set=None, items=given.get("items"))
         scale = experiments.SCALES[args.preset]
         config = scale.apply(train.recipe(args.recipe, model=args.model))
         config = dataclasses.replace(config, **given)
@@ -377,8 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = data_commands.add_parser("export", help="write selected clips as <note_str>.wav")
     export.add_argument("root", nargs="?", type=Path, help=root_help)
-    export.add_argument("--set", choices=nsynth.SETS, required=True, help="which paper set")
-    export.add_argument("--items", type=int, help="how many notes, spread over the set")
+    export.add_argument(
+        "--set", choices=nsynth.SETS, help="only this paper set (default: every note of the folder)"
+    )
+    export.add_argument("--items", type=int, help="how many notes, spread over the selection")
     export.add_argument("--seconds", type=float, default=1.0, help="clip length (default 1.0)")
     export.add_argument("--format", choices=("pcm16", "float32"), default="pcm16")
     export.add_argument("--overwrite", action="store_true", help="replace existing wavs")
@@ -400,9 +404,15 @@ def build_parser() -> argparse.ArgumentParser:
         "(seconds), study (the committed CPU study, minutes), paper (the paper's, a GPU); "
         f"default {experiments.DEFAULT_SCALE}",
     )
-    tr.add_argument("--set", choices=nsynth.SETS, help="paper set (default keyboard)")
+    tr.add_argument(
+        "--set",
+        choices=nsynth.SETS,
+        help="paper set (default: keyboard; with --data, every note of that folder)",
+    )
     tr.add_argument("--data", type=Path, help=root_help)
-    tr.add_argument("--items", type=int, help="notes of the set, spread over it (default: preset)")
+    tr.add_argument(
+        "--items", type=int, help="notes, spread over the set (default: preset; --data alone: all)"
+    )
     tr.add_argument("--steps", type=int, help="total optimisation steps (default: preset)")
     tr.add_argument("--seed", type=int, help="random seed (default 0)")
     tr.add_argument("--batch", type=int, help="notes per step (default: preset)")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cinr_lab import activations, models, nsynth, train
+from cinr_lab import activations, models, train
 from cinr_lab.cli import main
 from cinr_lab.pcinr import FiLMLayer
 
@@ -49,8 +49,6 @@ def test_finer_preset_is_the_paper_pcinr_with_another_activation():
 
 def test_finer_trains_from_the_cli_and_renders_at_any_rate(make_nsynth, tmp_path, monkeypatch):
     root = make_nsynth()
-    notes = ["keyboard_acoustic_001-042-100", "keyboard_electronic_000-060-127"]
-    monkeypatch.setattr(nsynth, "paper_subset", lambda name: dict.fromkeys(notes, {}))
     run = tmp_path / "run"
     args = ["train", "--model", "pcinr-finer", "--recipe", "paper", "--data", str(root),
             "--items", "2", "--steps", "3", "--batch", "2", "--coords", "200",

@@ -72,3 +72,28 @@ def test_module_entry_point(make_nsynth):
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "8 notes" in result.stdout
+
+
+def test_export_without_a_set_writes_every_note_of_the_folder(make_nsynth, tmp_path):
+    root = make_nsynth()  # eight notes, far from either paper set's 1024
+    out = tmp_path / "out"
+    assert main(["data", "export", str(root), "--out", str(out)]) == 0
+    assert sorted(p.stem for p in out.iterdir()) == sorted(FIXTURE_NOTES)
+    assert main(["data", "export", str(root), "--items", "3", "--out", str(tmp_path / "o3")]) == 0
+    assert len(list((tmp_path / "o3").iterdir())) == 3
+
+
+def test_train_on_a_folder_of_your_own_uses_all_its_notes(make_nsynth, tmp_path, capsys):
+    from cinr_lab import train
+
+    root = make_nsynth()
+    run = tmp_path / "run"
+    args = ["train", "--model", "tcnn", "--data", str(root), "--steps", "1", "--batch", "8",
+            "--coords", "100", "--out", str(run)]  # fmt: skip
+    assert main(args) == 0
+    loaded = train.load_run(run)
+    assert loaded.train_config.set is None and sorted(loaded.notes) == sorted(FIXTURE_NOTES)
+    # Naming a paper set still asks for its 1024 notes, which this folder lacks.
+    assert main([*args[:-1], str(tmp_path / "run2"), "--set", "keyboard"]) == 2
+    err = capsys.readouterr().err
+    assert "examples.json: lacks 1022 of the 1024 notes of set 'keyboard'" in err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cinr_lab import experiments, models, nsynth, train
+from cinr_lab import experiments, models, train
 from cinr_lab.cli import build_parser, main
 
 
@@ -58,8 +58,6 @@ def test_train_preset_fills_the_cli_defaults(make_nsynth, tmp_path, monkeypatch)
     args = build_parser().parse_args(["train", "--model", "pcinr", "--out", "x"])
     assert (args.preset, args.recipe) == ("study", "paper")
     root = make_nsynth()
-    notes = ["keyboard_acoustic_001-042-100", "keyboard_electronic_000-060-127"]
-    monkeypatch.setattr(nsynth, "paper_subset", lambda name: dict.fromkeys(notes, {}))
     small = models.config_for("pcinr", hidden=16, layers=2, mapping_hidden=16)
     monkeypatch.setattr(models, "config_for", lambda name, **kw: small)
     run = tmp_path / "run"

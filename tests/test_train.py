@@ -188,6 +188,8 @@ def test_cli_train_and_render(make_nsynth, tmp_path, capsys, monkeypatch):
         "tcnn",
         "--data",
         str(root),
+        "--set",
+        "keyboard",
         "--items",
         "2",
         "--steps",
