@@ -41,11 +41,7 @@ runs: data
 	$(BIN)/cinr-lab runs $(if $(RETRAIN),--retrain)
 
 study: runs
-	@for nb in $(NOTEBOOKS); do \
-	  echo "executing $$nb"; \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False "$$nb" || exit 1; \
-	done
+	$(BIN)/python tools/execute_notebook.py $(NOTEBOOKS)
 	@echo "Done: executed notebooks are in notebooks/, figures in figures/."
 	@echo "Open them with: make lab"
 
