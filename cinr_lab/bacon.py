@@ -86,10 +86,19 @@ class BandLimitedINR(PCINR):
 
         With ``return_hidden`` also every layer's units ``h_i``.
         """
-        if t.dim() == 1:
-            t = t.expand(z.shape[0], -1)
+        return self.decode(self.modulation(z), t, return_hidden)
+
+    def modulation(self, z: Tensor) -> list[tuple[Tensor, Tensor]]:
+        """One ``(γ, β)`` pair, each ``[B, 1, hidden]``, shared by every layer."""
         gamma, beta = self.mapping(z)
-        hidden = self._units(t, gamma.unsqueeze(1), beta.unsqueeze(1))
+        return [(gamma.unsqueeze(1), beta.unsqueeze(1))]
+
+    def decode(self, modulation: list[tuple[Tensor, Tensor]], t: Tensor, return_hidden=False):
+        """:meth:`forward` given the mapping network's output (``modulation(z)``)."""
+        ((gamma, beta),) = modulation
+        if t.dim() == 1:
+            t = t.expand(gamma.shape[0], -1)
+        hidden = self._units(t, gamma, beta)
         out = self.head(hidden[-1]).squeeze(-1)
         return (out, hidden) if return_hidden else out
 

@@ -290,8 +290,18 @@ def _beyond(args: argparse.Namespace) -> int:
 
 
 def _export_model(args: argparse.Namespace) -> int:
-    from cinr_lab import pretrained
+    from cinr_lab import pretrained, synth, train
 
+    if args.torchscript:
+        run = pretrained.resolve(args.run)
+        try:
+            out = synth.export_torchscript(run, args.out, overwrite=args.overwrite)
+        except (ValueError, FileExistsError) as err:
+            raise train.RunError(f"{args.run}: {err}") from None
+        size = out.stat().st_size / 1e6
+        print(f"wrote {out} ({size:.1f} MB TorchScript synth, {len(run.notes)} notes; "
+              "load it with torch.jit.load)")  # fmt: skip
+        return 0
     out = pretrained.export(args.run, args.out, overwrite=args.overwrite)
     size = (out / "checkpoint.pt").stat().st_size / 1e6
     print(f"wrote {out} ({size:.1f} MB checkpoint, weights and latents only)")
@@ -484,8 +494,17 @@ def build_parser() -> argparse.ArgumentParser:
     em = commands.add_parser(
         "export-model", help="copy a finished run's weights and latents to a model folder"
     )
-    em.add_argument("run", type=Path, help="a finished run folder")
-    em.add_argument("--out", type=Path, required=True, help="destination model folder")
+    em.add_argument(
+        "run", help="a finished run folder (with --torchscript also a model folder or shipped name)"
+    )
+    em.add_argument(
+        "--out", type=Path, required=True, help="destination model folder (--torchscript: file)"
+    )
+    em.add_argument(
+        "--torchscript",
+        action="store_true",
+        help="write a self-contained TorchScript synth (PCINR family) that plain PyTorch loads",
+    )
     em.add_argument("--overwrite", action="store_true", help="replace an existing model")
     em.set_defaults(func=_export_model)
 

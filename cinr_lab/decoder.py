@@ -70,6 +70,20 @@ class Decoder(nn.Module):
             )
         return self(z)
 
+    def conditioned(self, z: Tensor) -> Callable[[Tensor], Tensor]:
+        """The decoder with ``z``'s conditioning computed once: ``fn(t [K]) → [B, K]``.
+
+        What :func:`cinr_lab.synth.render_stream` queries block after block. This default runs
+        the whole model per call; a decoder with a mapping network overrides it so the mapping
+        runs once per latent.
+
+        Raises:
+            ValueError: the decoder is not continuous (it has no time coordinate to query).
+        """
+        if not self.continuous:
+            raise ValueError(f"a {type(self).__name__} cannot be queried at time coordinates")
+        return lambda t: self(z, t)
+
     # -- how a training batch's targets are sampled
 
     def points_per_note(self, coords: int) -> int:

@@ -69,14 +69,18 @@ class ParallelPCINR(PCINR):
 
         With ``return_hidden`` also every FiLM layer's output, in the order of ``self.layers``.
         """
+        return self.decode(self.modulation(z), t, return_hidden)
+
+    def decode(self, modulation: list[tuple[Tensor, Tensor]], t: Tensor, return_hidden=False):
+        """:meth:`forward` given the mapping network's output (``modulation(z)``)."""
         if t.dim() == 1:
-            t = t.expand(z.shape[0], -1)
+            t = t.expand(modulation[0][0].shape[0], -1)
         hidden, last = [], []
-        for layers, modulation in zip(
-            self._branches(list(self.layers)), self._branches(self.modulation(z)), strict=True
+        for layers, branch in zip(
+            self._branches(list(self.layers)), self._branches(modulation), strict=True
         ):
             h = t.unsqueeze(-1)
-            for layer, (gamma, beta) in zip(layers, modulation, strict=True):
+            for layer, (gamma, beta) in zip(layers, branch, strict=True):
                 h = layer(h, gamma, beta)
                 hidden.append(h)
             last.append(h)

@@ -201,15 +201,24 @@ class PCINR(Decoder):
         Returns:
             ``[B, K]`` amplitudes (and the list of hidden activations if asked).
         """
+        return self.decode(self.modulation(z), t, return_hidden)
+
+    def decode(self, modulation: list[tuple[Tensor, Tensor]], t: Tensor, return_hidden=False):
+        """:meth:`forward` given the mapping network's output (``modulation(z)``)."""
         if t.dim() == 1:
-            t = t.expand(z.shape[0], -1)
+            t = t.expand(modulation[0][0].shape[0], -1)
         h = t.unsqueeze(-1)
         hidden = []
-        for layer, (gamma, beta) in zip(self.layers, self.modulation(z), strict=True):
+        for layer, (gamma, beta) in zip(self.layers, modulation, strict=True):
             h = layer(h, gamma, beta)
             hidden.append(h)
         out = self.head(h).squeeze(-1)
         return (out, hidden) if return_hidden else out
+
+    def conditioned(self, z: Tensor):
+        """``fn(t) → [B, K]`` with the mapping network run once, here (see :class:`Decoder`)."""
+        modulation = self.modulation(z)
+        return lambda t: self.decode(modulation, t)
 
     def regularised_weights(self) -> list[Tensor]:
         """The INR's weights (not biases, not the mapping network): what v0's WR penalises."""
