@@ -12,7 +12,11 @@ together with the machine it ran on. Measured:
   (Python and torch included). Target for ``pcinr`` on
   the 2-core CI machine: under 0.25 s and under 1 GB;
 * ``explorer``: seconds for one change in the explorer (latent, render, wav encoding). Target on
-  the 2-core CI machine: under 0.3 s.
+  the 2-core CI machine: under 0.3 s;
+* ``stream``: the real-time factor (compute seconds per second of audio; under 1 is real time)
+  of one second rendered whole, block by block with :func:`cinr_lab.synth.render_stream` at
+  256-4096 samples per block, and by the exported TorchScript synth at 1024. Target for
+  ``pcinr`` on the 2-core machine (issue 15): whole ≤ 0.10, 1024-sample blocks within 20 % of it.
 """
 
 from __future__ import annotations
@@ -160,6 +164,45 @@ def explorer_update(name: str, repeats: int = 5) -> dict[str, float]:
     return {"update_s": round(_best(update, repeats), 4), "peak_rss_mb": peak_memory_mb()}
 
 
+BLOCKS = (256, 512, 1024, 2048, 4096)
+
+
+def stream(name: str = "pcinr", repeats: int = 5) -> dict[str, object]:
+    """Real-time factors of one second of one latent: whole, streamed per block size, exported.
+
+    The RTF of a stream is its total compute over the second; its latency is one block.
+    """
+    import torch
+
+    from cinr_lab import models, synth, train
+
+    torch.manual_seed(0)
+    model = models.build(models.config_for(name)).eval()
+    z = torch.randn(1, model.config.latent_dim) * 1e-3
+    seconds = model.config.samples / 16000
+    rtf = {"whole": _best(lambda: train.render(model, z), repeats) / seconds}
+    for block in BLOCKS:
+
+        def run(block=block):
+            for _ in synth.render_stream(model, z, block=block):
+                pass
+
+        run()  # warm-up
+        rtf[f"block_{block}"] = _best(run, repeats) / seconds
+    scripted = synth.torchscript(model, z)
+    samples = model.config.samples
+
+    def exported():
+        with torch.no_grad():
+            for start in range(0, samples, 1024):
+                scripted(z, start, min(1024, samples - start))
+
+    exported()
+    exported()  # TorchScript optimises on its first calls
+    rtf["exported_block_1024"] = _best(exported, repeats) / seconds
+    return {key: round(value, 4) for key, value in rtf.items()}
+
+
 def _fresh_process(function: str, name: str) -> dict[str, float]:
     """``bench.<function>(name)`` in a new interpreter, so the peak memory is its own."""
     code = f"import json; from cinr_lab import bench; print(json.dumps(bench.{function}({name!r})))"
@@ -167,14 +210,25 @@ def _fresh_process(function: str, name: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(root=None) -> dict[str, object]:
-    """Every benchmark; a JSON-ready dict."""
+PARTS = ("data", "train", "render", "explorer", "stream")
+"""The benchmark's parts, in the order :func:`run` measures them."""
+
+
+def run(root=None, only: tuple[str, ...] = PARTS) -> dict[str, object]:
+    """The benchmarks named in ``only`` (default: every one); a JSON-ready dict."""
     from cinr_lab import models
 
-    return {
-        "machine": machine(),
-        "data": {subset: data_load(root, subset) for subset in nsynth.SETS},
-        "train": {name: _fresh_process("train_throughput", name) for name in models.PRESETS},
-        "render": {name: _fresh_process("render_one_second", name) for name in models.PRESETS},
-        "explorer": {name: _fresh_process("explorer_update", name) for name in ("pcinr", "tcnn")},
+    parts = {
+        "data": lambda: {subset: data_load(root, subset) for subset in nsynth.SETS},
+        "train": lambda: {
+            name: _fresh_process("train_throughput", name) for name in models.PRESETS
+        },
+        "render": lambda: {
+            name: _fresh_process("render_one_second", name) for name in models.PRESETS
+        },
+        "explorer": lambda: {
+            name: _fresh_process("explorer_update", name) for name in ("pcinr", "tcnn")
+        },
+        "stream": lambda: {name: stream(name) for name in ("pcinr", "pcinr-wide")},
     }
+    return {"machine": machine()} | {part: parts[part]() for part in PARTS if part in only}

@@ -355,7 +355,13 @@ def _recipes(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from cinr_lab import bench
 
-    print(json.dumps(bench.run(args.root), indent=2))
+    only = tuple(p for p in args.only.split(",") if p) if args.only else bench.PARTS
+    unknown = [p for p in only if p not in bench.PARTS]
+    if unknown:
+        raise checks.ConfigError(
+            "only", f"unknown part {unknown[0]!r}; choose from {', '.join(bench.PARTS)}"
+        )
+    print(json.dumps(bench.run(args.root, only), indent=2))
     return 0
 
 
@@ -574,6 +580,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="speed figures for this machine")
     bench.add_argument("root", nargs="?", type=Path, help=root_help)
+    bench.add_argument(
+        "--only", help="comma-separated parts: data, train, render, explorer, stream (default all)"
+    )
     bench.set_defaults(func=_bench)
     return parser
 
