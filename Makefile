@@ -46,7 +46,7 @@ study: runs
 	@echo "Open them with: make lab"
 
 test: runs
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env --durations=20
 
 lab: data
 	$(BIN)/jupyter lab notebooks/

@@ -353,46 +353,52 @@ def grouped_bars(
     return ax
 
 
-def density_hists(
-    densities: Mapping[str, np.ndarray], bins: int = 40, title: str | None = None
-) -> Figure:
-    """Per model (columns), one histogram of the units' stationary-point density per layer.
+def density_by_layer(
+    densities: Mapping[str, np.ndarray], ax: Axes | None = None, spread=(10, 90)
+) -> Axes:
+    """Stationary-point density layer by layer: per model its units' median (line) and the
+    ``spread`` percentiles (band), on a log axis.
 
-    The dashed line is 8,000 per unit of ``t``: as often as an 8 kHz tone turns (1 s spans 2).
+    The dashed line is 8,000 per unit of ``t``: as often as an 8 kHz tone turns (a one-second clip
+    spans 2 units of ``t``), the audio's Nyquist frequency.
 
     Args:
         densities: ``{label: [layers, units]}`` stationary points per unit of ``t``.
+        spread: the percentiles the band spans.
     """
-    fig, axes = plt.subplots(1, len(densities), figsize=(4 * len(densities), 3.2), squeeze=False)
-    everything = np.concatenate([d.ravel() for d in densities.values()])
-    edges = np.geomspace(max(everything.min(), 0.5), everything.max() * 1.05, bins)
-    for ax, (label, density) in zip(axes[0], densities.items(), strict=True):
-        colours = plt.cm.viridis(np.linspace(0, 0.9, len(density)))
-        for i, (layer, colour) in enumerate(zip(density, colours, strict=True)):
-            ax.hist(layer, edges, histtype="step", color=colour, label=f"layer {i + 1}")
-        ax.axvline(NSYNTH_RATE / 2, color="k", ls="--", lw=0.8)
-        ax.set(xscale="log", xlabel="stationary points per unit of t", title=label)
-        ax.legend(fontsize=6, ncol=2)
-    axes[0][0].set_ylabel("units")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    ax = _axes(ax)
+    for label, density in densities.items():
+        layers = np.arange(1, len(density) + 1)
+        low, median, high = np.percentile(density, (spread[0], 50, spread[1]), axis=1)
+        (line,) = ax.plot(layers, median, marker="o", ms=4, label=label)
+        ax.fill_between(layers, low, high, color=line.get_color(), alpha=0.15, lw=0)
+    ax.axhline(NSYNTH_RATE / 2, color="k", ls="--", lw=0.8, label="an 8 kHz tone (Nyquist)")
+    ax.set(yscale="log", xlabel="layer", ylabel="stationary points per unit of t")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    title = f"median; band {spread[0]}-{spread[1]} % of units"
+    ax.legend(fontsize=7, title=title, title_fontsize=7)
+    ax.grid(alpha=0.3, which="both")
+    return ax
 
 
-def density_vs_omega(stationary, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """Each unit's measured density against its effective scale ``ω + γ``, coloured by layer,
-    with the phase-only estimate's mean per layer as crosses."""
+def density_vs_phase(stationary, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Each sine unit's counted density against its phase-only estimate, coloured by layer.
+
+    On the diagonal a unit's turning points are its own phase's (``ω|u'|/π``); above it the unit
+    also inherits its inputs' turning points, the multiplication through depth.
+    """
     ax = _axes(ax)
     colours = plt.cm.viridis(np.linspace(0, 0.9, len(stationary.measured)))
     for i, colour in enumerate(colours):
-        ax.scatter(
-            stationary.omega[i], stationary.measured[i], s=3, color=colour, label=f"layer {i + 1}"
-        )
-        ax.scatter(
-            stationary.omega[i].mean(), stationary.analytic[i].mean(), marker="x", color=colour
-        )
-    ax.set(yscale="log", xlabel="effective ω (ω + γ)", ylabel="stationary points per unit of t")
+        ax.scatter(stationary.analytic[i], stationary.measured[i], s=3, color=colour,
+                   label=f"layer {i + 1}")  # fmt: skip
+    both = np.concatenate([stationary.analytic.ravel(), stationary.measured.ravel()])
+    both = both[np.isfinite(both) & (both > 0)]
+    span = (both.min() / 1.5, both.max() * 1.5)
+    ax.plot(span, span, color="k", lw=0.8, ls=":", label="counted = phase estimate")
+    ax.set(xscale="log", yscale="log", xlim=span, ylim=span, aspect="equal",
+           xlabel="phase estimate ω|u'|/π (per unit of t)",
+           ylabel="counted (per unit of t)")  # fmt: skip
     ax.legend(fontsize=6, markerscale=3, ncol=2)
     if title:
         ax.set_title(title)

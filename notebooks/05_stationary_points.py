@@ -106,24 +106,30 @@ print(f"two-unit chain: count grows as ω^{slope:.2f}")
 # %% [markdown]
 # ## The trained models
 # Every sine unit of the keyboard set's PCINR, Wide and WR runs (seed 0), and of the PCINR trained
-# with our recipe, for the set's first note. Each histogram is one layer; the x axis is stationary
-# points per unit of `t`. A one-second clip spans 2 units of `t` and a tone of `f` Hz turns `2f`
-# times a second, so a density of `f` per unit of `t` is a unit turning as often as an `f`-Hz
-# tone: 8,000 is the audio's Nyquist frequency.
+# with our recipe, for the set's first note: per model, the median unit's stationary points per
+# unit of `t`, layer by layer, with a band over the middle 80 % of its units. A one-second clip
+# spans 2 units of `t` and a tone of `f` Hz turns `2f` times a second, so a density of `f` per
+# unit of `t` is a unit turning as often as an `f`-Hz tone: 8,000 (dashed) is the audio's Nyquist
+# frequency.
 
 # %%
 keyboard = {arch: experiments.fit(SCALE, "keyboard", arch, seed=0, runs="../runs") for arch in ("PCINR", "PCINR Wide", "PCINR WR", "PCINR (ours)")}
 points = {arch: analysis.stationary_points(run.model, run.latents[0]) for arch, run in keyboard.items()}
-fig = plots.density_hists({arch: p.measured for arch, p in points.items()})
+fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+plots.density_by_layer({arch: p.measured for arch, p in points.items()}, ax)
 plots.save(fig, experiments.figure_path("../figures", "05_density_layers", SCALE))
 plt.show()
 
+# %% [markdown]
+# Where the points come from: each unit's count against its own phase's estimate (`ω|u'|/π`,
+# what a sine of its input's phase alone would give). On the dotted diagonal a unit turns only as
+# its own phase does; above it, it also turns wherever its inputs turn.
+
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), layout="constrained")
 for ax, arch in zip(axes, ("PCINR", "PCINR Wide")):
-    plots.density_vs_omega(points[arch], ax, title=arch)
-fig.tight_layout()
-plots.save(fig, experiments.figure_path("../figures", "05_density_vs_omega", SCALE))
+    plots.density_vs_phase(points[arch], ax, title=arch)
+plots.save(fig, experiments.figure_path("../figures", "05_density_vs_phase", SCALE))
 plt.show()
 
 # %% [markdown]

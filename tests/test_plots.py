@@ -54,13 +54,24 @@ def test_band_bars_are_in_db():
     assert [p.get_height() for p in ax.patches] == pytest.approx([0.0, 10.0, -10.0])
 
 
-def test_density_histograms_one_panel_per_model():
+def test_density_by_layer_draws_each_models_median_per_layer():
+    density = np.array([[1.0, 2.0, 3.0, 100.0], [10.0, 20.0, 30.0, 40.0]])
+    ax = plots.density_by_layer({"a": density, "b": np.full((1, 5), 50.0)})
+    a, b, nyquist = ax.get_lines()
+    assert list(a.get_xdata()) == [1, 2] and list(a.get_ydata()) == [2.5, 25.0]
+    assert list(b.get_ydata()) == [50.0] and list(nyquist.get_ydata()) == [8000, 8000]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "layer"
+
+
+def test_density_vs_phase_puts_a_lone_sine_on_the_diagonal():
     t = analysis.models.grid(1600, 8)
-    measured, _ = analysis.phase_density(analysis.sine_chain([30.0, 30.0], [1.0, 1.0]), t)
-    fig = plots.density_hists(
-        {"a": measured.reshape(2, 1) * np.ones((2, 5)), "b": np.full((1, 5), 50.0)}
-    )
-    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+    measured, analytic = analysis.phase_density(analysis.sine_chain([30.0], [1.0]), t)
+    stationary = analysis.Stationary(measured[:, None], analytic[:, None],
+                                     np.full((1, 1), 30.0), 2.0, len(t))  # fmt: skip
+    ax = plots.density_vs_phase(stationary, title="one unit")
+    (x, y), *_ = ax.collections[0].get_offsets()
+    assert y == pytest.approx(x, abs=0.5)  # counted = estimated within one point
+    assert ax.get_title() == "one unit"
 
 
 def test_figures_are_saved_fit_to_print(tmp_path):
