@@ -356,15 +356,20 @@ def beyond(
     own: Mapping[str, float],
     baseline: str = "PCINR",
     rivals: Sequence[str] = ("PCINR", "PCINR Wide"),
+    diverged: Sequence[Mapping] = (),
+    unstable: str = "BACON, lr 1e-4",
 ) -> list[Claim]:
     """Notebook 07's verdicts: per set and variant, does it hiss, muffle, fit better than the
-    paper's PCINR; and the issue's goal, a variant that removes the hiss (median excess at or
+    paper's PCINR; the issue's goal, a variant that removes the hiss (median excess at or
     below zero: no more energy above 4 kHz than the truth) and beats ``rivals`` on SNR (higher),
-    multi-STFT and CDPAM (lower) on every set.
+    multi-STFT and CDPAM (lower) on every set; and which runs diverged.
 
     Args:
         table: ``{set: {variant: {"snr", "multi_stft", "cdpam", "hf_excess": mean over seeds}}}``.
         own: ``{set: the notes' own median share of energy above 4 kHz}``.
+        diverged: the records of runs whose loss became inf or NaN (``set``, ``variant``,
+            ``seed``), left out of ``table``.
+        unstable: the variant expected to be the one that diverges.
     """
     claims = []
     for s, rows in table.items():
@@ -406,6 +411,15 @@ def beyond(
             ", ".join(winners) or "none",
         )
     )
+    runs = "; ".join(f"{r['set']} {r['variant']} seed {r['seed']}" for r in diverged)
+    claims += [
+        Claim("some run diverged (loss inf or NaN)", bool(diverged), runs or "none"),
+        Claim(
+            f"every run that diverged is {unstable}",
+            all(r["variant"] == unstable for r in diverged) if diverged else None,
+            runs,
+        ),
+    ]
     return claims
 
 
@@ -556,6 +570,8 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
             "keyboard: BACON, lr 1e-4 fits better than the PCINR (per-note SNR)": False,
             "a variant removes the hiss and beats PCINR and Wide on SNR, multi-STFT and CDPAM "
             "on both sets": False,
+            "some run diverged (loss inf or NaN)": False,
+            "every run that diverged is BACON, lr 1e-4": None,
         }
     },
 }

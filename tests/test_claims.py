@@ -106,3 +106,18 @@ def test_beyond_verdicts_and_the_goal():
     assert found[goal] is True
     table["diverse"]["Quiet"]["cdpam"] = 0.75  # worse than Wide's on one set: no winner
     assert {c.text: c.holds for c in claims.beyond(table, own)}[goal] is False
+    assert found["some run diverged (loss inf or NaN)"] is False
+    assert found["every run that diverged is BACON, lr 1e-4"] is None  # nothing to judge
+
+
+def test_beyond_names_the_runs_that_diverged():
+    own = {"keyboard": 0.01}
+    table = {"keyboard": {"PCINR": _row(1.0, 0.03, 0.8, 0.0), "PCINR Wide": _row(2, 0.02, 0.7, 0)}}
+    bacon = {"set": "keyboard", "variant": "BACON, lr 1e-4", "seed": 1}
+    found = {c.text: c for c in claims.beyond(table, own, diverged=[bacon])}
+    assert found["some run diverged (loss inf or NaN)"].holds is True
+    assert found["some run diverged (loss inf or NaN)"].numbers == "keyboard BACON, lr 1e-4 seed 1"
+    assert found["every run that diverged is BACON, lr 1e-4"].holds is True
+    other = {**bacon, "variant": "FINER"}
+    found = {c.text: c.holds for c in claims.beyond(table, own, diverged=[bacon, other])}
+    assert found["every run that diverged is BACON, lr 1e-4"] is False
