@@ -25,11 +25,19 @@ class Activation:
         name: its key in :data:`ACTIVATIONS`.
         periodic: ``σ = sin(φ(x; s, β))``, and :meth:`phase` gives ``φ``.
         first_layer: another activation for the first layer (fed by ``t``), or ``None``.
+        affine: ``σ(x; s, β) = f(s · x + β)`` for a function :meth:`of_affine` of one argument;
+            a FiLM layer may then fold ``s`` into its weights (see
+            :meth:`cinr_lab.pcinr.FiLMLayer.forward`).
     """
 
     name: str = ""
     periodic: bool = False
     first_layer: str | None = None
+    affine: bool = False
+
+    def of_affine(self, u: Tensor) -> Tensor:
+        """``f(u)`` for an affine activation, ``u = s · x + β``."""
+        raise NotImplementedError(f"activation {self.name!r} is not a function of s · x + β")
 
     def __call__(self, x: Tensor, scale: Tensor | float, shift: Tensor | float) -> Tensor:
         """The layer's output for pre-activations ``x``, scale ``s = ω + γ`` and shift ``β``."""
@@ -57,6 +65,11 @@ class Sine(Activation):
 
     def phase(self, x, scale, shift):
         return scale * x + shift
+
+    affine = True
+
+    def of_affine(self, u):
+        return torch.sin(u)
 
     def __call__(self, x, scale, shift):
         return torch.sin(self.phase(x, scale, shift))
@@ -110,7 +123,10 @@ class Gaussian(Activation):
     every unit far in its tail).
     """
 
-    name, first_layer = "gaussian", "sine"
+    name, first_layer, affine = "gaussian", "sine", True
+
+    def of_affine(self, u):
+        return torch.exp(-0.5 * u**2)
 
     def __call__(self, x, scale, shift):
         return torch.exp(-0.5 * (scale * x + shift) ** 2)

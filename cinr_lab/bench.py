@@ -16,7 +16,10 @@ together with the machine it ran on. Measured:
 * ``stream``: the real-time factor (compute seconds per second of audio; under 1 is real time)
   of one second rendered whole, block by block with :func:`cinr_lab.synth.render_stream` at
   256-4096 samples per block, and by the exported TorchScript synth at 1024. Target for
-  ``pcinr`` on the 2-core machine (issue 15): whole ≤ 0.10, 1024-sample blocks within 20 % of it.
+  ``pcinr`` on the 2-core machine (issue 15): whole ≤ 0.10, 1024-sample blocks within 20 % of it;
+* ``fold``: the FiLM scale folded into each note's weights
+  (:attr:`cinr_lab.pcinr.FiLMLayer.fold`) against the plain path, interleaved in one process:
+  a training step at the default batch, a whole-second render and a 1024-block stream.
 """
 
 from __future__ import annotations
@@ -210,7 +213,54 @@ def _fresh_process(function: str, name: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-PARTS = ("data", "train", "render", "explorer", "stream")
+def fold(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, object]:
+    """Seconds of a training step (default batch), a 1 s render and a 1024-block stream of model
+    ``name``, with :attr:`~cinr_lab.pcinr.FiLMLayer.fold` off and on, alternating ``rounds``
+    times so both see the same machine; each entry the best of its rounds."""
+    import torch
+
+    from cinr_lab import models, synth, train
+    from cinr_lab.pcinr import FiLMLayer
+
+    torch.manual_seed(0)
+    model_config = models.config_for(name)
+    model = models.build(model_config).eval()
+    z = torch.randn(1, model_config.latent_dim) * 1e-3
+    config = train.TrainConfig(model=name)
+    audio = np.random.default_rng(0).uniform(-0.1, 0.1, (config.batch, 16000)).astype(np.float32)
+    clips = nsynth.Clips(audio, tuple({} for _ in audio), 16000, Path("."))
+    trainer = train.Trainer(Path("."), model_config, config, clips)
+    notes = torch.arange(config.batch)
+
+    def stream_1024():
+        for _ in synth.render_stream(model, z, block=1024):
+            pass
+
+    tasks = {
+        "train_step_s": lambda: trainer.train_step(notes),
+        "render_1s_s": lambda: train.render(model, z),
+        "stream_1024_s": stream_1024,
+    }
+    seconds = {(task, on): [] for task in tasks for on in (False, True)}
+    before = FiLMLayer.fold
+    try:
+        for _ in range(rounds):
+            for on in (False, True):
+                FiLMLayer.fold = on
+                for task, fn in tasks.items():
+                    fn()  # warm-up
+                    seconds[task, on].append(_best(fn, repeats))
+    finally:
+        FiLMLayer.fold = before
+    result: dict[str, object] = {}
+    for task in tasks:
+        plain, folded = min(seconds[task, False]), min(seconds[task, True])
+        speed_up = round(plain / folded, 3)
+        result[task] = {"plain": round(plain, 4), "folded": round(folded, 4), "speed_up": speed_up}
+    return result
+
+
+PARTS = ("data", "train", "render", "explorer", "stream", "fold")
 """The benchmark's parts, in the order :func:`run` measures them."""
 
 
@@ -230,5 +280,6 @@ def run(root=None, only: tuple[str, ...] = PARTS) -> dict[str, object]:
             name: _fresh_process("explorer_update", name) for name in ("pcinr", "tcnn")
         },
         "stream": lambda: {name: stream(name) for name in ("pcinr", "pcinr-wide")},
+        "fold": lambda: {name: fold(name) for name in ("pcinr", "pcinr-wide")},
     }
     return {"machine": machine()} | {part: parts[part]() for part in PARTS if part in only}

@@ -114,9 +114,31 @@ class FiLMLayer(nn.Module):
         """``W x + b``, the argument the activation's scale multiplies."""
         return self.linear(x)
 
+    fold = True
+    """Fold the scale into the weights where the activation allows it (see :meth:`forward`);
+    ``False`` computes the plain ``σ(W x + b; s, β)`` (tests compare the two)."""
+
     def forward(self, x: Tensor, gamma: Tensor, beta: Tensor) -> Tensor:
-        """``x [B, K, fan_in]``, ``γ, β [B, 1, fan_out]`` → ``[B, K, fan_out]``."""
-        return self.activation(self.linear(x), self.omega + gamma, beta)
+        """``x [B, K, fan_in]``, ``γ, β [B, 1, fan_out]`` → ``[B, K, fan_out]``.
+
+        For an activation of ``u = s · x + β`` alone (the sine, the Gaussian), the scale is folded
+        into each note's weights: ``u = ((s ∘ W) x) + (s ∘ b + β)``, one batched matrix multiply
+        with its bias, instead of a matrix multiply, a product and a sum over all ``K`` points.
+        The same function; float32 rounds it differently (checked against float64 in
+        ``tests/test_models.py``). On the 2-core CPU a training step of the faithful PCINR is
+        about 1.5× faster and a render about 1.2× (``cinr-lab bench --only fold``).
+        """
+        scale = self.omega + gamma
+        folds = (
+            self.fold and self.activation.affine and x.dim() == 3 and scale.dim() == 3
+            and scale.shape[0] == x.shape[0] and scale.shape[1] == 1
+        )  # fmt: skip
+        if not folds:
+            return self.activation(self.linear(x), scale, beta)
+        s = scale[:, 0, :]  # [B, fan_out]
+        weight = s[:, :, None] * self.linear.weight  # [B, fan_out, fan_in]
+        bias = (s * self.linear.bias + beta.expand_as(scale)[:, 0, :])[:, None, :]
+        return self.activation.of_affine(torch.baddbmm(bias, x, weight.transpose(1, 2)))
 
 
 FiLMSine = FiLMLayer

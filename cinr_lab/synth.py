@@ -136,14 +136,17 @@ class ScriptedSynth(nn.Module):
         for layer in self.layers:
             omega = self.omegas[i] * (omega_first if i == 0 else omega_hidden)
             scale = omega + gammas[i % self.film_layers]
-            x = layer(h)
+            beta = betas[i % self.film_layers]
             kind = self.activations[i]
-            if kind == "sine":
-                h = torch.sin(scale * x + betas[i % self.film_layers])
-            elif kind == "finer":
-                h = torch.sin(scale * ((x.abs() + 1) * x) + betas[i % self.film_layers])
-            else:
-                h = torch.exp(-0.5 * (scale * x + betas[i % self.film_layers]) ** 2)
+            if kind == "finer":
+                x = layer(h)
+                h = torch.sin(scale * ((x.abs() + 1) * x) + beta)
+            else:  # the scale folded into each latent's weights, as FiLMLayer.forward does
+                s = scale[:, 0, :]
+                weight = s.unsqueeze(2) * layer.weight
+                bias = (s * layer.bias + beta.expand_as(scale)[:, 0, :]).unsqueeze(1)
+                u = torch.baddbmm(bias, h, weight.transpose(1, 2))
+                h = torch.sin(u) if kind == "sine" else torch.exp(-0.5 * u**2)
             i += 1
         return self.head(h).squeeze(-1)
 

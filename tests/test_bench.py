@@ -17,3 +17,26 @@ def test_stream_reports_a_real_time_factor_per_block_size(monkeypatch):
 def test_only_a_known_part(capsys):
     assert main(["bench", "--only", "stream,gpu"]) == 2
     assert "only: unknown part 'gpu'; choose from data, train" in capsys.readouterr().err
+
+
+def test_fold_times_both_paths_and_leaves_the_setting_as_it_was(monkeypatch):
+    from cinr_lab.pcinr import FiLMLayer
+
+    small = models.config_for("pcinr", hidden=16, layers=2, mapping_hidden=16, samples=4096)
+    monkeypatch.setattr(models, "config_for", lambda name, **kw: small)
+    monkeypatch.setattr(FiLMLayer, "fold", True)
+    calls = []
+    original = FiLMLayer.forward
+
+    def forward(self, *args):
+        calls.append(FiLMLayer.fold)
+        return original(self, *args)
+
+    monkeypatch.setattr(FiLMLayer, "forward", forward)
+    result = bench.fold("pcinr", rounds=1, repeats=1)
+    assert set(result) == {"train_step_s", "render_1s_s", "stream_1024_s"}
+    for entry in result.values():
+        assert entry["plain"] > 0 and entry["folded"] > 0
+        assert entry["speed_up"] == round(entry["plain"] / entry["folded"], 3)
+    assert set(calls) == {False, True}  # both paths ran
+    assert FiLMLayer.fold is True

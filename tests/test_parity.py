@@ -10,6 +10,14 @@ import pytest
 import torch
 
 from cinr_lab import decoder, models, reference
+from cinr_lab.pcinr import FiLMLayer
+
+
+@pytest.fixture(autouse=True)
+def plain_film(monkeypatch):
+    """Compare the paper's operations with ours done in the same order: FiLMLayer's folded scale
+    is the same function rounded otherwise (held to float64 in tests/test_models.py)."""
+    monkeypatch.setattr(FiLMLayer, "fold", False)
 
 
 def _pair(name: str, seed: int = 0):
