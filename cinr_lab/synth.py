@@ -137,8 +137,8 @@ class ScriptedSynth(nn.Module):
             omega = self.omegas[i] * (omega_first if i == 0 else omega_hidden)
             scale = omega + gammas[i % self.film_layers]
             beta = betas[i % self.film_layers]
-            kind = self.activations[i]
-            if kind == "finer":
+            activation = self.activations[i]
+            if activation == "finer":
                 x = layer(h)
                 h = torch.sin(scale * ((x.abs() + 1) * x) + beta)
             else:  # the scale folded into each latent's weights, as FiLMLayer.forward does
@@ -146,7 +146,7 @@ class ScriptedSynth(nn.Module):
                 weight = s.unsqueeze(2) * layer.weight
                 bias = (s * layer.bias + beta.expand_as(scale)[:, 0, :]).unsqueeze(1)
                 u = torch.baddbmm(bias, h, weight.transpose(1, 2))
-                h = torch.sin(u) if kind == "sine" else torch.exp(-0.5 * u**2)
+                h = torch.sin(u) if activation == "sine" else torch.exp(-0.5 * u**2)
             i += 1
         return self.head(h).squeeze(-1)
 
