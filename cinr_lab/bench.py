@@ -19,7 +19,13 @@ together with the machine it ran on. Measured:
   ``pcinr`` on the 2-core machine (issue 15): whole ≤ 0.10, 1024-sample blocks within 20 % of it;
 * ``fold``: the FiLM scale folded into each note's weights
   (:attr:`cinr_lab.pcinr.FiLMLayer.fold`) against the plain path, interleaved in one process:
-  a training step at the default batch, a whole-second render and a 1024-block stream.
+  a training step at the default batch, a whole-second render and a 1024-block stream;
+* ``paper`` (``--paper``): ``cinr_lab``'s faithful PCINR against the paper's own network from
+  ``INR-collection`` 0.3 holding the same weights (:func:`cinr_lab.reference.paper_model`),
+  alternated in one process: training points per second (16 notes × 8000 coordinates, MSE and
+  Adam on both), a 1 s render, streaming RTF per block size (the paper's network has no split
+  mapping network, so it runs per block) and the exported synth, each with its fraction of this
+  machine's measured float32 matrix-multiply peak.
 """
 
 from __future__ import annotations
@@ -260,8 +266,113 @@ def fold(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, ob
     return result
 
 
-PARTS = ("data", "train", "render", "explorer", "stream", "fold")
+def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
+    """This machine's float32 matrix-multiply rate, FLOP/s (best of ``repeats`` square products)."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    return 2 * size**3 / _best(lambda: torch.mm(a, b), repeats)
+
+
+def forward_flops(model, points: int) -> int:
+    """Multiply-add FLOPs of the coordinate network's linear layers at ``points`` coordinates (the
+    mapping network, once per latent, and elementwise work left out)."""
+    from torch import nn
+
+    return sum(2 * points * m.in_features * m.out_features
+               for name, m in model.named_modules()
+               if isinstance(m, nn.Linear) and not name.startswith("mapping"))  # fmt: skip
+
+
+def paper(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, object]:
+    """``cinr_lab`` and the paper's code side by side (see the module docstring), best of
+    ``rounds`` alternations of ``repeats`` timings each; needs ``inr-collection``."""
+    import torch
+
+    from cinr_lab import models, reference, synth
+
+    torch.manual_seed(0)
+    ours = models.build(models.config_for(name))
+    theirs, _ = reference.paper_model(ours)
+    cfg = ours.config
+    batch, coords, seconds = 16, 8000, cfg.samples / 16000
+    grid = models.grid(cfg.samples)
+    z = torch.randn(batch, cfg.latent_dim) * 1e-2
+    t = grid[torch.randint(cfg.samples, (batch, coords))]
+    target = torch.randn(batch, coords) * 0.1
+
+    def forward_of(model):
+        if model is ours:
+            return lambda z, t: ours(z, t)
+        return lambda z, t: reference.paper_forward(theirs, z, t)
+
+    def trainer(model):
+        latents = z.clone().requires_grad_()
+        optim = torch.optim.Adam([*model.parameters(), latents], lr=1e-6)
+        forward = forward_of(model)
+
+        def step():
+            optim.zero_grad()
+            torch.nn.functional.mse_loss(forward(latents, t), target).backward()
+            optim.step()
+
+        return step
+
+    def renderer(model, block):
+        forward, z1 = forward_of(model), z[:1]
+
+        def render():
+            with torch.no_grad():
+                if block is None:
+                    return forward(z1, grid[None])
+                if model is ours:
+                    return [b for b in synth.render_stream(ours, z1, block=block)]
+                return [forward(z1, grid[None, i : i + block]) for i in range(0, len(grid), block)]
+
+        return render
+
+    scripted = synth.torchscript(ours, z[:1])
+
+    def exported():
+        with torch.no_grad():
+            for start in range(0, cfg.samples, 1024):
+                scripted(z[:1], start, min(1024, cfg.samples - start))
+
+    tasks = {"train_step_s": trainer, "render_1s_s": lambda m: renderer(m, None)}
+    tasks |= {f"stream_{b}_s": (lambda m, b=b: renderer(m, b)) for b in BLOCKS}
+    fns = {(task, who): make(model) for task, make in tasks.items()
+           for who, model in (("cinr_lab", ours), ("paper", theirs))}  # fmt: skip
+    fns["exported_1024_s", "cinr_lab"] = exported
+    times: dict[tuple[str, str], list[float]] = {key: [] for key in fns}
+    for _ in range(rounds):
+        for key, fn in fns.items():
+            fn()  # warm-up
+            times[key].append(_best(fn, repeats))
+    peak = matmul_peak()
+    train_flops = 3 * forward_flops(ours, batch * coords)  # forward, and backward's two
+    render_flops = forward_flops(ours, cfg.samples)
+    result: dict[str, object] = {"matmul_peak_gflops": round(peak / 1e9, 1), "model": name}
+    for (task, who), values in times.items():
+        best = min(values)
+        flop = train_flops if task == "train_step_s" else render_flops
+        entry = result.setdefault(task.removesuffix("_s"), {})
+        entry[who] = {"seconds": round(best, 4), "peak_fraction": round(flop / best / peak, 3)}
+        if task == "train_step_s":
+            entry[who]["points_per_s"] = round(batch * coords / best)
+        else:
+            entry[who]["rtf"] = round(best / seconds, 4)
+    for entry in result.values():
+        if isinstance(entry, dict) and {"cinr_lab", "paper"} <= set(entry):
+            entry["speed_up"] = round(entry["paper"]["seconds"] / entry["cinr_lab"]["seconds"], 3)
+    return result
+
+
+PARTS = ("data", "train", "render", "explorer", "stream", "fold", "paper")
 """The benchmark's parts, in the order :func:`run` measures them."""
+
+DEFAULT_PARTS = PARTS[:-1]
+"""What ``cinr-lab bench`` measures unless told: all but ``paper`` (``--paper`` adds it)."""
 
 
 def run(root=None, only: tuple[str, ...] = PARTS) -> dict[str, object]:
@@ -281,5 +392,6 @@ def run(root=None, only: tuple[str, ...] = PARTS) -> dict[str, object]:
         },
         "stream": lambda: {name: stream(name) for name in ("pcinr", "pcinr-wide")},
         "fold": lambda: {name: fold(name) for name in ("pcinr", "pcinr-wide")},
+        "paper": lambda: {name: paper(name) for name in ("pcinr", "pcinr-wide")},
     }
     return {"machine": machine()} | {part: parts[part]() for part in PARTS if part in only}

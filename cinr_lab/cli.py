@@ -355,12 +355,21 @@ def _recipes(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from cinr_lab import bench
 
-    only = tuple(p for p in args.only.split(",") if p) if args.only else bench.PARTS
+    only = tuple(p for p in args.only.split(",") if p) if args.only else bench.DEFAULT_PARTS
     unknown = [p for p in only if p not in bench.PARTS]
     if unknown:
         raise checks.ConfigError(
             "only", f"unknown part {unknown[0]!r}; choose from {', '.join(bench.PARTS)}"
         )
+    if args.paper and "paper" not in only:
+        only = (*only, "paper")
+    if "paper" in only:
+        import importlib.util
+
+        if importlib.util.find_spec("INR_collection") is None:
+            raise checks.ConfigError(
+                "--paper", "needs the paper's code: pip install inr-collection==0.3 (a dev extra)"
+            )
     print(json.dumps(bench.run(args.root, only), indent=2))
     return 0
 
@@ -581,8 +590,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="speed figures for this machine")
     bench.add_argument("root", nargs="?", type=Path, help=root_help)
     bench.add_argument(
-        "--only", help="comma-separated parts: data, train, render, explorer, stream (default all)"
+        "--only",
+        help="comma-separated parts: data, train, render, explorer, stream, fold, paper "
+        "(default all but paper)",
     )
+    bench.add_argument(
+        "--paper", action="store_true",
+        help="also time the paper's own network (inr-collection) side by side with ours",
+    )  # fmt: skip
     bench.set_defaults(func=_bench)
     return parser
 

@@ -40,3 +40,23 @@ def test_fold_times_both_paths_and_leaves_the_setting_as_it_was(monkeypatch):
         assert entry["speed_up"] > 0
     assert set(calls) == {False, True}  # both paths ran
     assert FiLMLayer.fold is True
+
+
+def test_paper_times_both_networks_side_by_side(monkeypatch):
+    small = models.config_for("pcinr", hidden=16, layers=2, mapping_hidden=16, samples=4096)
+    monkeypatch.setattr(models, "config_for", lambda name, **kw: small)
+    result = bench.paper("pcinr", rounds=1, repeats=1)
+    assert result["matmul_peak_gflops"] > 0
+    tasks = {"train_step", "render_1s"} | {f"stream_{b}" for b in bench.BLOCKS}
+    for task in tasks:
+        assert {"cinr_lab", "paper", "speed_up"} <= set(result[task])
+        assert result[task]["paper"]["seconds"] > 0
+    assert result["train_step"]["cinr_lab"]["points_per_s"] > 0
+    assert 0 < result["render_1s"]["paper"]["rtf"]
+    assert set(result["exported_1024"]) == {"cinr_lab"}
+
+
+def test_forward_flops_counts_the_coordinate_network():
+    model = models.build(models.config_for("pcinr", hidden=16, layers=2, mapping_hidden=16))
+    # t -> 16 -> 16 -> 1 at 10 points: 2·10·(1·16 + 16·16 + 16·1)
+    assert bench.forward_flops(model, 10) == 2 * 10 * (16 + 256 + 16)
