@@ -104,24 +104,29 @@ def data_load(root=None, subset: str = "keyboard", repeats: int = 3) -> dict[str
     return {"decode_s": round(decode, 4), "cached_s": round(cached, 4)}
 
 
-def train_throughput(name: str, steps: int = 2) -> dict[str, float]:
-    """Coordinates per second of training steps of model ``name`` at the default batch.
-
-    Uses random targets (speed does not depend on the data); one warm-up step first.
-    """
+def _training_step(name: str):
+    """``(config, trainer, step)``: a trainer of model ``name`` at the default batch on random
+    targets (speed does not depend on the data), and one training step of it."""
     import torch
 
     from cinr_lab import models, train
 
     config = train.TrainConfig(model=name)
-    model_config = models.config_for(name)
     audio = np.random.default_rng(0).uniform(-0.1, 0.1, (config.batch, 16000)).astype(np.float32)
     clips = nsynth.Clips(audio, tuple({} for _ in audio), 16000, Path("."))
-    trainer = train.Trainer(Path("."), model_config, config, clips)
+    trainer = train.Trainer(Path("."), models.config_for(name), config, clips)
     notes = torch.arange(config.batch)
+    return config, trainer, lambda: trainer.train_step(notes)
 
-    def step():
-        trainer.train_step(notes)
+
+def train_throughput(name: str, steps: int = 2) -> dict[str, float]:
+    """Coordinates per second of training steps of model ``name`` at the default batch.
+
+    Uses random targets (speed does not depend on the data); one warm-up step first.
+    """
+    from cinr_lab import train
+
+    config, trainer, step = _training_step(name)
 
     step()
     seconds = _best(step, steps)
@@ -232,18 +237,14 @@ def fold(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, ob
     model_config = models.config_for(name)
     model = models.build(model_config).eval()
     z = torch.randn(1, model_config.latent_dim) * 1e-3
-    config = train.TrainConfig(model=name)
-    audio = np.random.default_rng(0).uniform(-0.1, 0.1, (config.batch, 16000)).astype(np.float32)
-    clips = nsynth.Clips(audio, tuple({} for _ in audio), 16000, Path("."))
-    trainer = train.Trainer(Path("."), model_config, config, clips)
-    notes = torch.arange(config.batch)
+    _, _, train_step = _training_step(name)
 
     def stream_1024():
         for _ in synth.render_stream(model, z, block=1024):
             pass
 
     tasks = {
-        "train_step_s": lambda: trainer.train_step(notes),
+        "train_step_s": train_step,
         "render_1s_s": lambda: train.render(model, z),
         "stream_1024_s": stream_1024,
     }
