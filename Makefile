@@ -7,6 +7,18 @@ BIN := $(VENV)/bin
 # Optional extra package index for torch, e.g. PyTorch's CPU-only wheel index on Linux.
 TORCH_INDEX ?=
 STAMP := $(VENV)/.installed-stamp
+# glibc: keep freed memory for reuse instead of unmapping it (a training step otherwise spends a
+# quarter of its time faulting its tensors back in; `cinr-lab bench --only jobs`). The CLI does
+# the same itself (cinr_lab.jobs.keep_freed_memory); these reach notebooks' kernels and tests.
+export MALLOC_MMAP_MAX_ := 0
+export MALLOC_TRIM_THRESHOLD_ := 2147483647
+# Torch threads per process (empty: torch's default, every core). On the 2-core CI machine one
+# thread trains faster than two (`cinr-lab bench --only jobs`), so .ci/run sets THREADS=1.
+THREADS ?=
+ifneq ($(THREADS),)
+export OMP_NUM_THREADS := $(THREADS)
+export MKL_NUM_THREADS := $(THREADS)
+endif
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 .PHONY: help install data runs study test lab lint bench lock clean

@@ -20,6 +20,9 @@ together with the machine it ran on. Measured:
 * ``fold``: the FiLM scale folded into each note's weights
   (:attr:`cinr_lab.pcinr.FiLMLayer.fold`) against the plain path, interleaved in one process:
   a training step at the default batch, a whole-second render and a 1024-block stream;
+* ``jobs``: training steps in fresh processes on every core, with glibc's default and with
+  freed memory kept (:func:`cinr_lab.jobs.keep_freed_memory`), on one thread, and one
+  single-thread process per core at once: what ``--jobs`` on ``table`` and ``beyond`` rests on;
 * ``paper`` (``--paper``): ``cinr_lab``'s faithful PCINR against the paper's own network from
   ``INR-collection`` 0.3 holding the same weights (:func:`cinr_lab.reference.paper_model`),
   alternated in one process: training points per second (16 notes × 8000 coordinates, MSE and
@@ -267,6 +270,73 @@ def fold(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, ob
     return result
 
 
+def training_step(name: str, threads: int, keep_memory: bool, steps: int = 3) -> dict[str, float]:
+    """This process with ``threads`` torch threads (and :func:`cinr_lab.jobs.keep_freed_memory`
+    if asked): the best of ``steps`` training steps of model ``name`` at the default batch, the
+    coordinates per second, the share of its CPU time spent in the kernel, its peak memory."""
+    import resource
+
+    import torch
+
+    from cinr_lab import jobs, train
+
+    torch.set_num_threads(threads)
+    if keep_memory:
+        jobs.keep_freed_memory()
+    config, trainer, step = _training_step(name)
+    step()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = _best(step, steps)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    user, kernel = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    return {
+        "step_s": round(seconds, 3),
+        "points_per_s": round(train.points_per_step(config, trainer.model, config.batch) / seconds),
+        "kernel_share": round(kernel / (user + kernel), 3),
+        "peak_rss_mb": peak_memory_mb(),
+    }
+
+
+def _processes(calls: list[str]) -> list[dict]:
+    """Each ``bench.<call>`` in a new interpreter, all started together; their JSON results."""
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import json; from cinr_lab import bench; print(json.dumps(bench.{call}))",
+            ],  # fmt: skip
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for call in calls
+    ]
+    outs = [p.communicate()[0] for p in procs]
+    if any(p.returncode for p in procs):
+        raise RuntimeError(f"a benchmark process failed: {calls}")
+    return [json.loads(out.strip().splitlines()[-1]) for out in outs]
+
+
+def side_by_side(name: str = "pcinr") -> dict[str, object]:
+    """What :mod:`cinr_lab.jobs` rests on: training steps of model ``name`` in fresh processes,
+    one on every core as before (``all_threads_glibc_default``), then with freed memory kept
+    (``all_threads``), on one thread (``one_thread``), and one single-thread process per core
+    at once (``jobs``: the runs side by side, each process's figures and the points per second
+    of all of them together); ``speed_up``: ``jobs`` over ``all_threads_glibc_default``."""
+    cores = os.cpu_count() or 1
+    result: dict[str, object] = {
+        "all_threads_glibc_default": _processes([f"training_step({name!r}, {cores}, False)"])[0],
+        "all_threads": _processes([f"training_step({name!r}, {cores}, True)"])[0],
+        "one_thread": _processes([f"training_step({name!r}, 1, True)"])[0],
+    }
+    together = _processes([f"training_step({name!r}, 1, True)"] * cores)
+    total = sum(r["points_per_s"] for r in together)
+    result["jobs"] = {"processes": together, "points_per_s": total}
+    before = result["all_threads_glibc_default"]["points_per_s"]  # type: ignore[index]
+    result["speed_up"] = round(total / before, 2)
+    return result
+
+
 def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
     """This machine's float32 matrix-multiply rate, FLOP/s (best of ``repeats`` square products)."""
     import torch
@@ -369,7 +439,7 @@ def paper(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, o
     return result
 
 
-PARTS = ("data", "train", "render", "explorer", "stream", "fold", "paper")
+PARTS = ("data", "train", "render", "explorer", "stream", "fold", "jobs", "paper")
 """The benchmark's parts, in the order :func:`run` measures them."""
 
 DEFAULT_PARTS = PARTS[:-1]
@@ -393,6 +463,7 @@ def run(root=None, only: tuple[str, ...] = PARTS) -> dict[str, object]:
         },
         "stream": lambda: {name: stream(name) for name in ("pcinr", "pcinr-wide")},
         "fold": lambda: {name: fold(name) for name in ("pcinr", "pcinr-wide")},
+        "jobs": lambda: {"pcinr": side_by_side("pcinr")},
         "paper": lambda: {name: paper(name) for name in ("pcinr", "pcinr-wide")},
     }
     return {"machine": machine()} | {part: parts[part]() for part in PARTS if part in only}

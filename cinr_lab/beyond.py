@@ -15,6 +15,7 @@ notes per set and variant as listening examples (:func:`examples_path`).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -24,8 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from cinr_lab import analysis, atomic, checks, metrics, nsynth, train
+from cinr_lab import jobs as jobs_
 from cinr_lab.audio import write_wav
-from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Overall, Row, Scale, fit, paper_sets
+from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit, paper_sets
 
 VARIANTS: dict[str, Row] = {
     "PCINR": Row("pcinr"),  # the paper's, as in Table 1
@@ -68,6 +70,7 @@ def build(
     runs: str | Path = "runs",
     data: str | None = None,
     variants: dict[str, Row] | None = None,
+    jobs: int = 1,
 ) -> Path:
     """Train what is missing, measure every run, write ``out/beyond.{jsonl,csv,md}``.
 
@@ -75,14 +78,15 @@ def build(
         scale: a name in :data:`cinr_lab.experiments.SCALES` or a scale.
         sets, seeds, runs, data: as :func:`cinr_lab.table.build`.
         variants: the rows (default :data:`VARIANTS`).
+        jobs: runs trained side by side, each on its share of the cores (:func:`cinr_lab.jobs.run`).
 
     Returns:
         The folder ``out``.
     """
     checks.integer("seeds", seeds, minimum=1)
+    checks.integer("jobs", jobs, minimum=1)
     sets = paper_sets(sets)
     variants = VARIANTS if variants is None else variants
-    cfg = SCALES[scale] if isinstance(scale, str) else scale
     name = scale if isinstance(scale, str) else "custom"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,29 +95,24 @@ def build(
     finished = {(r["scale"], r["set"], r["variant"], r["seed"]) for r in done}
     todo = [k for st in sets for seed in range(seeds) for v in variants
             if (k := (name, st, v, seed)) not in finished]  # fmt: skip
-    overall = Overall("beyond", len(todo))
-    for set_name in sets:
-        truth = nsynth.load(data, subset=set_name, items=cfg.items).audio
-        for seed in range(seeds):
-            for variant in variants:
-                if (name, set_name, variant, seed) in finished:
-                    continue
-                overall.start(f"{set_name} {variant} seed {seed}")
-                start = time.perf_counter()
-                record = {"scale": name, "set": set_name, "variant": variant, "seed": seed,
-                          "model": variants[variant].model}  # fmt: skip
-                try:
-                    run = fit(scale, set_name, variant, seed, runs, data, rows=variants)
-                except train.TrainingDiverged as err:  # a result too: recorded, not retried
-                    record["diverged"] = str(err).split("; ")[0]
-                else:
-                    record |= measure(truth, run, cfg.cdpam_items)
-                record["seconds"] = round(time.perf_counter() - start, 1)
-                done.append(record)
-                atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
-                overall.done()
-    overall.close()
+
+    def keep(_: int, record: dict) -> None:
+        done.append(record)
+        atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
+
+    jobs_.run(
+        "beyond",
+        [f"{st} {v} seed {seed}" for _, st, v, seed in todo],
+        [
+            functools.partial(train_and_measure, scale, st, v, seed, runs, data, variants)
+            for _, st, v, seed in todo
+        ],  # fmt: skip
+        jobs,
+        keep,
+    )
     records = [r for r in done if r["scale"] == name and r["set"] in sets]
+    rank = {v: i for i, v in enumerate(variants)}  # runs side by side finish in any order
+    records.sort(key=lambda r: (sets.index(r["set"]), r["seed"], rank.get(r["variant"], len(rank))))
     write(records, sets, out)
     for set_name in sets:  # listening examples from seed 0's runs (rendered once)
         for variant in variants:
@@ -123,6 +122,35 @@ def build(
             ):  # fmt: skip
                 examples(scale, set_name, variant, out, runs, data, variants)
     return out
+
+
+def train_and_measure(
+    scale: str | Scale,
+    set_name: str,
+    variant: str,
+    seed: int,
+    runs: str | Path = "runs",
+    data: str | None = None,
+    variants: dict[str, Row] | None = None,
+    progress: bool = True,
+) -> dict:
+    """One record of ``beyond.jsonl``: the run trained (or loaded) and :func:`measure`-d, or
+    ``"diverged"`` with the step and loss where training diverged (a result too, not retried)."""
+    variants = VARIANTS if variants is None else variants
+    cfg = SCALES[scale] if isinstance(scale, str) else scale
+    name = scale if isinstance(scale, str) else "custom"
+    start = time.perf_counter()
+    record = {"scale": name, "set": set_name, "variant": variant, "seed": seed,
+              "model": variants[variant].model}  # fmt: skip
+    try:
+        run = fit(scale, set_name, variant, seed, runs, data, progress=progress, rows=variants)
+    except train.TrainingDiverged as err:
+        record["diverged"] = str(err).split("; ")[0]
+    else:
+        truth = nsynth.load(data, subset=set_name, items=cfg.items).audio
+        record |= measure(truth, run, cfg.cdpam_items)
+    record["seconds"] = round(time.perf_counter() - start, 1)
+    return record
 
 
 EXAMPLES = 3

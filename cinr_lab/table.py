@@ -10,6 +10,7 @@ this run reproduces).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import time
@@ -18,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from cinr_lab import atomic, checks, metrics, nsynth
-from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Overall, Scale, fit, paper_sets
+from cinr_lab import jobs as jobs_
+from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit, paper_sets
 
 __all__ = ["ARCHS", "DEFAULT_SCALE", "SCALES", "build", "findings", "fit"]
 
@@ -58,6 +60,7 @@ def build(
     out: str | Path = "results",
     runs: str | Path = "runs",
     data: str | None = None,
+    jobs: int = 1,
 ) -> Path:
     """Train, evaluate and write ``table1.csv`` and ``table1.md`` into ``out``.
 
@@ -68,52 +71,71 @@ def build(
         out: where the tables go.
         runs: where the run folders go (``runs/<scale>/<set>/<arch>-seed<k>``).
         data: NSynth-layout folder (``None``: ``$CINR_NSYNTH`` or the embedded set).
+        jobs: runs trained side by side, each on its share of the cores (:func:`cinr_lab.jobs.run`).
 
     Per-run results go to ``out/runs.jsonl`` as they finish, so an interrupted build resumes
     where it stopped (finished runs are neither trained nor evaluated again).
     """
     checks.integer("seeds", seeds, minimum=1)
+    checks.integer("jobs", jobs, minimum=1)
     sets = paper_sets(sets)
-    spec = scale
-    cfg = SCALES[scale] if isinstance(scale, str) else scale
-    scale = scale if isinstance(scale, str) else "custom"
-    out, runs = Path(out), Path(runs)
+    name = scale if isinstance(scale, str) else "custom"
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     done_path = out / "runs.jsonl"
     done = checks.read_jsonl(done_path, keys=("scale", "set", "arch", "seed"))
-    key = lambda r: (r["scale"], r["set"], r["arch"], r["seed"])  # noqa: E731
-    finished = {key(r) for r in done}
+    finished = {(r["scale"], r["set"], r["arch"], r["seed"]) for r in done}
     rows = (*ARCHS, *BASELINES)
     todo = [(st, seed, arch) for st in sets for seed in range(seeds) for arch in rows
-            if (scale, st, arch, seed) not in finished]  # fmt: skip
-    overall = Overall("table", len(todo))
-    for set_name in sets:
-        truth = nsynth.load(data, subset=set_name, items=cfg.items).audio
-        for seed in range(seeds):
-            for arch in (*ARCHS, *BASELINES):
-                record = {"scale": scale, "set": set_name, "arch": arch, "seed": seed}
-                if key(record) in finished:
-                    continue
-                overall.start(f"{set_name} {arch} seed {seed}")
-                start = time.perf_counter()
-                if arch == "Silence":
-                    estimate = metrics.silence(truth)
-                elif arch == "Noise":
-                    estimate = metrics.noise(truth, seed)
-                else:
-                    estimate = fit(spec, set_name, arch, seed, runs, data).render().numpy()
-                values = metrics.evaluate(
-                    truth, estimate, progress=False, cdpam_items=cfg.cdpam_items
-                )
-                record |= {k: float(v.mean()) for k, v in values.items()}  # means over notes
-                record["seconds"] = round(time.perf_counter() - start, 1)
-                done.append(record)
-                atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
-                overall.done()
-    overall.close()
-    records = [r for r in done if r["scale"] == scale and r["set"] in sets]
+            if (name, st, arch, seed) not in finished]  # fmt: skip
+
+    def keep(_: int, record: dict) -> None:
+        done.append(record)
+        atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
+
+    jobs_.run(
+        "table",
+        [f"{st} {arch} seed {seed}" for st, seed, arch in todo],
+        [
+            functools.partial(evaluate_cell, scale, st, arch, seed, runs, data)
+            for st, seed, arch in todo
+        ],  # fmt: skip
+        jobs,
+        keep,
+    )
+    records = [r for r in done if r["scale"] == name and r["set"] in sets]
+    rank = {arch: i for i, arch in enumerate(rows)}  # runs side by side finish in any order
+    records.sort(key=lambda r: (sets.index(r["set"]), r["seed"], rank.get(r["arch"], len(rank))))
     write_tables(records, sets, out)
     return out
+
+
+def evaluate_cell(
+    scale: str | Scale,
+    set_name: str,
+    arch: str,
+    seed: int,
+    runs: str | Path = "runs",
+    data: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """One record of ``runs.jsonl``: the row's run trained (or loaded), rendered and scored
+    (means over notes), or the Silence / Noise baseline scored."""
+    cfg = SCALES[scale] if isinstance(scale, str) else scale
+    name = scale if isinstance(scale, str) else "custom"
+    start = time.perf_counter()
+    truth = nsynth.load(data, subset=set_name, items=cfg.items).audio
+    if arch == "Silence":
+        estimate = metrics.silence(truth)
+    elif arch == "Noise":
+        estimate = metrics.noise(truth, seed)
+    else:
+        estimate = fit(scale, set_name, arch, seed, runs, data, progress).render().numpy()
+    values = metrics.evaluate(truth, estimate, progress=False, cdpam_items=cfg.cdpam_items)
+    record = {"scale": name, "set": set_name, "arch": arch, "seed": seed}
+    record |= {k: float(v.mean()) for k, v in values.items()}  # means over notes
+    record["seconds"] = round(time.perf_counter() - start, 1)
+    return record
 
 
 def aggregate(records: list[dict], sets) -> dict[str, dict[str, tuple[float, float]]]:

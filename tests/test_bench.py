@@ -60,3 +60,27 @@ def test_forward_flops_counts_the_coordinate_network():
     model = models.build(models.config_for("pcinr", hidden=16, layers=2, mapping_hidden=16))
     # t -> 16 -> 16 -> 1 at 10 points: 2·10·(1·16 + 16·16 + 16·1)
     assert bench.forward_flops(model, 10) == 2 * 10 * (16 + 256 + 16)
+
+
+def test_training_step_reports_speed_and_kernel_share(monkeypatch):
+    import torch
+
+    small = models.config_for("pcinr", hidden=16, layers=2, mapping_hidden=16, samples=4096)
+    monkeypatch.setattr(models, "config_for", lambda name, **kw: small)
+    threads = torch.get_num_threads()
+    try:
+        result = bench.training_step("pcinr", threads=1, keep_memory=False, steps=1)
+        assert torch.get_num_threads() == 1  # the process is the benchmark's: it sets threads
+    finally:
+        torch.set_num_threads(threads)
+    assert result["step_s"] > 0 and result["points_per_s"] > 0
+    assert 0 <= result["kernel_share"] <= 1
+
+
+def test_processes_run_together_and_a_failure_is_loud():
+    import pytest
+
+    first, second = bench._processes(["machine()", "machine()"])
+    assert first["cores"] == second["cores"] > 0
+    with pytest.raises(RuntimeError, match="a benchmark process failed"):
+        bench._processes(["no_such_function()"])

@@ -126,6 +126,19 @@ def test_beyond_builds_measures_and_resumes(embedded_home, tmp_path, monkeypatch
     # The table's PCINR run is shared: same name, same settings, same folder.
     assert experiments.run_path(tmp_path / "runs", "custom", "keyboard", "PCINR", 0).is_dir()
 
+    # The same build, runs side by side (one thread per worker): the same records, but rounding.
+    two = beyond.build(tiny, **kw | dict(out=tmp_path / "two", runs=tmp_path / "runs2", jobs=2))
+    lines = (two / "beyond.jsonl").read_text().splitlines()
+    side_by_side = {r["variant"]: r for r in map(json.loads, lines)}
+    assert set(side_by_side) == {"PCINR", "Parallel"}
+    for record in records:
+        for measure in ("snr", "mse", "multi_stft", "hf_excess"):
+            got = side_by_side[record["variant"]][measure]
+            assert got == pytest.approx(record[measure], rel=1e-3)
+    rows = [line.split("|")[1].strip() for line in (two / "beyond.md").read_text().splitlines()
+            if line.startswith("| ")][1:]  # fmt: skip
+    assert rows == ["PCINR", "Parallel"]  # in the variants' order, whichever finished first
+
     def no_training(*args, **kwargs):
         raise AssertionError("a finished variant was trained again")
 

@@ -83,3 +83,20 @@ def test_ratios_to_silence():
     }
     paper = table.relative_to_silence(table.PAPER)
     assert paper["PCINR"]["mse diverse"] == pytest.approx(1.32 / 46.19)
+
+
+def test_a_cell_travels_to_a_worker_process(embedded_home):
+    """``table --jobs N`` sends each cell to a spawned worker: the task must pickle, and a
+    baseline cell (no training) comes back as the record of the cell computed here."""
+    import functools
+
+    from cinr_lab import jobs
+
+    kept = {}
+    task = functools.partial(table.evaluate_cell, TINY, "keyboard", "Noise", 0)
+    jobs.run("table", ["noise", "noise again"], [task, task], 2, kept.__setitem__)
+    here = table.evaluate_cell(TINY, "keyboard", "Noise", 0, progress=False)
+    for record in kept.values():
+        assert {k: v for k, v in record.items() if k != "seconds"} == pytest.approx(
+            {k: v for k, v in here.items() if k != "seconds"}
+        )

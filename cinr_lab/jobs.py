@@ -1,0 +1,128 @@
+"""Running many independent runs on a small CPU: side by side, one thread each, memory kept.
+
+Two things measured on the 2-core dev machine (``cinr-lab bench --only jobs``;
+``benchmarks/cpu-2core-amd-epyc-jobs.json``) decide how ``cinr-lab table`` and ``beyond`` use it:
+
+- A PCINR training step runs *faster* on one thread than on two there (the two cores do not
+  add up for these 256-wide matrix products), so two runs side by side, one thread each, train
+  about three times the coordinates per second of one run on both (``jobs=2``).
+- glibc hands every large freed block back to the kernel and faults it in again on the next
+  step; a training step spent about a quarter of its time in the kernel doing so.
+  :func:`keep_freed_memory` tells glibc to keep freed memory for reuse (peak memory grows
+  about 20 %).
+
+Typical use (what ``beyond.build(..., jobs=2)`` does)::
+
+    tasks = [functools.partial(train_and_measure, set_name, seed) for ...]  # module-level fns
+    jobs.run("beyond", labels, tasks, jobs=2, keep=lambda i, record: records.append(record))
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import ctypes
+import ctypes.util
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's allocator to keep freed memory for reuse instead of returning it to the kernel.
+
+    Large tensors are allocated with ``mmap`` and unmapped when freed, so every training step
+    page-faults its activations in afresh; with ``mmap`` off and trimming off the heap keeps
+    them. The same as starting Python with ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647``
+    (what the Makefile sets for notebooks and tests). Process-wide; the command line calls it.
+
+    Returns:
+        ``True`` where it took effect (glibc), ``False`` elsewhere (macOS, musl: nothing done).
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError, TypeError):
+        return False
+    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
+
+
+def threads_per_job(jobs: int) -> int:
+    """Torch threads for each of ``jobs`` workers sharing this machine's cores (at least 1)."""
+    return max(1, (os.cpu_count() or 1) // jobs)
+
+
+def _start_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    keep_freed_memory()
+
+
+def pool(jobs: int) -> cf.ProcessPoolExecutor:
+    """``jobs`` fresh worker processes (spawned: nothing inherited from this one's threads), each
+    with :func:`threads_per_job` torch threads and :func:`keep_freed_memory`."""
+    return cf.ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(threads_per_job(jobs),),
+    )
+
+
+def run(
+    what: str,
+    labels: Sequence[str],
+    tasks: Sequence[Callable[..., Any]],
+    jobs: int,
+    keep: Callable[[int, Any], None],
+) -> None:
+    """Call every task, ``jobs`` at a time, and hand each result to ``keep(index, result)``.
+
+    Each task is called as ``task(progress=...)``: with ``jobs=1`` in this process, in order,
+    with its own progress bar; with more, in :func:`pool` workers (tasks must pickle: a
+    ``functools.partial`` of a module-level function), without bars, ``keep`` called in this
+    process as each one finishes, so results are saved in the order they come. Every run
+    starts with a line ``what: run k of n: label`` (:class:`cinr_lab.experiments.Overall`).
+
+    Raises:
+        The first error a task raised, once the tasks running beside it have finished and been
+        kept (no new task starts after an error).
+    """
+    from cinr_lab.experiments import Overall
+
+    if len(labels) != len(tasks):
+        raise ValueError(f"{len(labels)} labels for {len(tasks)} tasks")
+    overall = Overall(what, len(tasks))
+    try:
+        if jobs <= 1 or len(tasks) <= 1:
+            for i, task in enumerate(tasks):
+                overall.start(labels[i])
+                keep(i, task(progress=True))
+                overall.done()
+            return
+        with pool(min(jobs, len(tasks))) as workers:
+            waiting, running = list(range(len(tasks))), {}
+            error: Exception | None = None
+            while (waiting and error is None) or running:
+                while waiting and error is None and len(running) < jobs:
+                    i = waiting.pop(0)
+                    overall.start(labels[i])
+                    running[workers.submit(tasks[i], progress=False)] = i
+                finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    i = running.pop(future)
+                    try:
+                        result = future.result()
+                    except Exception as err:  # the others still running finish and are kept
+                        error = error or err
+                        continue
+                    keep(i, result)
+                    overall.done()
+            if error is not None:
+                raise error
+    finally:
+        overall.close()

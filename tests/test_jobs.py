@@ -1,0 +1,96 @@
+"""Runs side by side (cinr_lab.jobs): every result kept, errors surface, memory kept for reuse."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cinr_lab import jobs
+
+
+def _square(x: int, progress: bool) -> tuple[int, bool]:
+    return x * x, progress
+
+
+def _threads(progress: bool) -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _slow_square(x: int, progress: bool) -> tuple[int, bool]:
+    time.sleep(1.0)
+    return x * x, progress
+
+
+def _fail(progress: bool) -> None:
+    raise ValueError("task 1 broke")
+
+
+def test_every_result_is_kept_with_its_index(capsys):
+    kept = {}
+    tasks = [lambda progress, x=x: _square(x, progress) for x in range(3)]
+    jobs.run("demo", ["a", "b", "c"], tasks, 1, kept.__setitem__)
+    assert kept == {0: (0, True), 1: (1, True), 2: (4, True)}  # in process: with its bar
+    assert "demo: run 3 of 3: c" in capsys.readouterr().out
+
+    import functools
+
+    kept.clear()
+    tasks = [functools.partial(_square, x) for x in range(5)]
+    jobs.run("demo", list("abcde"), tasks, 2, kept.__setitem__)
+    assert kept == {i: (i * i, False) for i in range(5)}  # in workers: no bars
+    threads = {}
+    jobs.run("demo", ["a", "b"], [_threads, _threads], 2, threads.__setitem__)
+    assert set(threads.values()) == {jobs.threads_per_job(2)}
+
+
+def test_an_error_surfaces_after_the_task_beside_it_is_kept():
+    import functools
+
+    kept = {}
+    tasks = [functools.partial(_slow_square, 3), _fail, functools.partial(_square, 5)]
+    with pytest.raises(ValueError, match="task 1 broke"):
+        jobs.run("demo", ["slow", "fail", "never"], tasks, 2, kept.__setitem__)
+    assert kept == {0: (9, False)}  # the slow one finished and was kept; none started after
+
+
+def test_labels_and_tasks_must_pair():
+    with pytest.raises(ValueError, match="2 labels for 1 tasks"):
+        jobs.run("demo", ["a", "b"], [_fail], 1, print)
+
+
+def test_threads_share_out_the_cores(monkeypatch):
+    monkeypatch.setattr(jobs.os, "cpu_count", lambda: 8)
+    assert [jobs.threads_per_job(n) for n in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+
+
+_FAULTS = """
+import resource, sys
+import torch
+from cinr_lab import jobs
+if sys.argv[1] == "keep":
+    assert jobs.keep_freed_memory()
+def step():  # a training step's pattern: large tensors alive at once, all freed at its end
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    tensors = [torch.ones(8 * 2**20) for _ in range(4)]  # 4 x 32 MB, touched
+    del tensors
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+print(max([step() for _ in range(8)][-2:]))  # the heap settles within a few steps
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_kept_memory_is_not_faulted_in_again():
+    def settled_step_faults(mode: str) -> int:
+        out = subprocess.run(
+            [sys.executable, "-c", _FAULTS, mode], capture_output=True, text=True, check=True
+        )
+        return int(out.stdout.split()[-1])
+
+    pages = 128 * 2**20 // 4096
+    assert settled_step_faults("default") > pages / 2  # unmapped when freed, faulted again
+    assert settled_step_faults("keep") < pages / 20  # the freed blocks are reused
