@@ -83,6 +83,22 @@ def test_cdpam_matches_the_cdpam_package(clips, tmp_path, monkeypatch):
     np.testing.assert_allclose(metrics.cdpam(ref, ref, progress=False), 0.0, atol=1e-6)
 
 
+@pytest.mark.skipif(not metrics.cdpam_available(), reason="the optional cdpam package is absent")
+def test_cdpam_embeds_a_reference_once_and_scores_the_same(clips, monkeypatch):
+    ref, est = clips[0][:3], clips[1][:3]
+    monkeypatch.setattr(metrics, "_REFERENCE_EMBEDDINGS", {})
+    first = metrics.cdpam(ref, est, batch=2, progress=False)
+    encoder = metrics._cdpam_model().base_encoder
+    calls = []
+    real_forward = encoder.forward
+    monkeypatch.setattr(encoder, "forward", lambda x: calls.append(len(x)) or real_forward(x))
+    again = metrics.cdpam(ref, est, batch=2, progress=False)
+    np.testing.assert_array_equal(again, first)
+    assert calls == [2, 1]  # the estimates only: the reference's two batches were kept
+    other = metrics.cdpam(ref[::-1].copy(), est, batch=2, progress=False)  # another reference
+    assert len(calls) == 6 and not np.allclose(other, first)
+
+
 def test_identical_clips_score_zero_and_baselines_score_high(clips):
     ref, _ = clips
     assert (metrics.mse(ref, ref) == 0).all() and (metrics.multi_stft_mse(ref, ref) == 0).all()
