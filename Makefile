@@ -52,8 +52,10 @@ RETRAIN ?=
 runs: data
 	$(BIN)/cinr-lab runs $(if $(RETRAIN),--retrain)
 
+# JOBS=N: N notebooks at once, each in its own kernel (with THREADS=1 on a 2-core machine).
+JOBS ?= 1
 study: runs
-	$(BIN)/python tools/execute_notebook.py $(NOTEBOOKS)
+	$(BIN)/python tools/execute_notebook.py --jobs $(JOBS) $(NOTEBOOKS)
 	@echo "Done: executed notebooks are in notebooks/, figures in figures/."
 	@echo "Open them with: make lab"
 

@@ -8,13 +8,19 @@ socket until the cell timeout (15 minutes) expires. A fresh poll finds it at onc
 wait is cut into one-second polls. nbval, which CI runs, reads the socket synchronously and is
 not affected.
 
-    python tools/execute_notebook.py notebooks/05_stationary_points.ipynb [...]
+    python tools/execute_notebook.py [--jobs N] notebooks/05_stationary_points.ipynb [...]
+
+With ``--jobs N`` (``make study JOBS=N``) N notebooks run at once, each in its own process and
+kernel; their lines are printed in the order given. The notebooks only read the shared runs
+(``make runs`` puts them in place first), so their order does not matter.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Empty
 
@@ -60,7 +66,26 @@ def execute(path: Path) -> float:
     return time.monotonic() - start
 
 
+def _one(name: str) -> str:
+    """``name`` executed by a fresh interpreter (its own kernel); its two lines, or its error."""
+    out = subprocess.run([sys.executable, __file__, name], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{name} failed:\n{out.stdout}{out.stderr}")
+    return out.stdout.rstrip()
+
+
 if __name__ == "__main__":
-    for name in sys.argv[1:]:
-        print(f"executing {name}", flush=True)
-        print(f"  {execute(Path(name)):.0f} s", flush=True)
+    args = sys.argv[1:]
+    jobs = 1
+    if args[:1] == ["--jobs"]:
+        jobs, args = int(args[1]), args[2:]
+    if jobs > 1:
+        start = time.monotonic()
+        with ThreadPoolExecutor(jobs) as pool:  # threads only wait on the processes
+            for lines in pool.map(_one, args):
+                print(lines, flush=True)
+        print(f"all {len(args)}: {time.monotonic() - start:.0f} s, {jobs} at a time", flush=True)
+    else:
+        for name in args:
+            print(f"executing {name}", flush=True)
+            print(f"  {execute(Path(name)):.0f} s", flush=True)
