@@ -12,8 +12,9 @@ STAMP := $(VENV)/.installed-stamp
 # the same itself (cinr_lab.jobs.keep_freed_memory); these reach notebooks' kernels and tests.
 export MALLOC_MMAP_MAX_ := 0
 export MALLOC_TRIM_THRESHOLD_ := 2147483647
-# Torch threads per process (empty: torch's default, every core). On the 2-core CI machine one
-# thread trains faster than two (`cinr-lab bench --only jobs`), so .ci/run sets THREADS=1.
+# Torch threads per process (empty: torch's default, every core). THREADS=1 with JOBS=2 on two
+# cores: two notebooks at once, one thread each (`cinr-lab bench --only jobs`: 1.5x the points
+# a second of one process on both cores).
 THREADS ?=
 ifneq ($(THREADS),)
 export OMP_NUM_THREADS := $(THREADS)
