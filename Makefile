@@ -12,9 +12,8 @@ STAMP := $(VENV)/.installed-stamp
 # the same itself (cinr_lab.jobs.keep_freed_memory); these reach notebooks' kernels and tests.
 export MALLOC_MMAP_MAX_ := 0
 export MALLOC_TRIM_THRESHOLD_ := 2147483647
-# Torch threads per process (empty: torch's default, every core). THREADS=1 with JOBS=2 on two
-# cores: two notebooks at once, one thread each (`cinr-lab bench --only jobs`: 1.5x the points
-# a second of one process on both cores).
+# Torch threads per process (empty: torch's default, every core; `make study` and `make test`
+# share the cores out among their JOBS / TEST_JOBS processes themselves).
 THREADS ?=
 ifneq ($(THREADS),)
 export OMP_NUM_THREADS := $(THREADS)
@@ -53,15 +52,19 @@ RETRAIN ?=
 runs: data
 	$(BIN)/cinr-lab runs $(if $(RETRAIN),--retrain)
 
-# JOBS=N: N notebooks at once, each in its own kernel (with THREADS=1 on a 2-core machine).
-JOBS ?= 1
+# JOBS notebooks at once, each in its own kernel with its share of the cores (1: one by one).
+JOBS ?= 2
 study: runs
 	$(BIN)/python tools/execute_notebook.py --jobs $(JOBS) $(NOTEBOOKS)
 	@echo "Done: executed notebooks are in notebooks/, figures in figures/."
 	@echo "Open them with: make lab"
 
+# TEST_JOBS pytest-xdist workers (each notebook's cells stay on one: --dist loadscope), the cores
+# shared out among them and their notebook kernels (tests/conftest.py). 1: one process, as before.
+TEST_JOBS ?= 2
 test: runs
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env --durations=20
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env --durations=20 \
+		$(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadscope)
 
 lab: data
 	$(BIN)/jupyter lab notebooks/

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cinr_lab import nsynth
+from cinr_lab import jobs, nsynth
 
 # Real notes of the paper's lists, one per (family, source) present in them: the fixture folders
 # carry true NSynth metadata.
@@ -44,6 +45,16 @@ def tone(pitch: int, velocity: int, frames: int = 64000) -> np.ndarray:
     x = velocity / 127 * 0.8 * np.sin(2 * np.pi * f0 * t) * np.exp(-t)
     return np.round(x * 32767).astype("<i2")
 
+
+# `make test` runs two pytest-xdist workers: each gets its share of the cores, and so do the
+# notebook kernels nbval starts from it (they inherit the environment). A value already set wins.
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if WORKERS > 1 and "OMP_NUM_THREADS" not in os.environ:
+    import torch
+
+    THREADS = jobs.threads_per_job(WORKERS)
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(THREADS)
+    torch.set_num_threads(THREADS)
 
 REAL_HOME = nsynth.home()
 """$CINR_HOME as the test run found it: where `make data` put the embedded set."""

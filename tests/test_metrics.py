@@ -87,7 +87,7 @@ def test_cdpam_matches_the_cdpam_package(clips, tmp_path, monkeypatch):
 def test_cdpam_embeds_a_reference_once_and_scores_the_same(clips, monkeypatch):
     ref, est = clips[0][:3], clips[1][:3]
     monkeypatch.setattr(metrics, "_REFERENCE_EMBEDDINGS", {})
-    first = metrics.cdpam(ref, est, batch=2, progress=False)
+    first = metrics.cdpam(ref, est, batch=2, progress=False)  # batches of 2 and 1
     encoder = metrics._cdpam_model().base_encoder
     calls = []
     real_forward = encoder.forward

@@ -17,6 +17,7 @@ kernel; their lines are printed in the order given. The notebooks only read the 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -66,9 +67,12 @@ def execute(path: Path) -> float:
     return time.monotonic() - start
 
 
-def _one(name: str) -> str:
-    """``name`` executed by a fresh interpreter (its own kernel); its two lines, or its error."""
-    out = subprocess.run([sys.executable, __file__, name], capture_output=True, text=True)
+def _one(name: str, jobs: int) -> str:
+    """``name`` executed by a fresh interpreter (its own kernel, with its share of the cores
+    unless ``OMP_NUM_THREADS`` is set); its two lines, or its error."""
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads} | dict(os.environ)
+    out = subprocess.run([sys.executable, __file__, name], capture_output=True, text=True, env=env)
     if out.returncode:
         raise RuntimeError(f"{name} failed:\n{out.stdout}{out.stderr}")
     return out.stdout.rstrip()
@@ -82,7 +86,7 @@ if __name__ == "__main__":
     if jobs > 1:
         start = time.monotonic()
         with ThreadPoolExecutor(jobs) as pool:  # threads only wait on the processes
-            for lines in pool.map(_one, args):
+            for lines in pool.map(_one, args, [jobs] * len(args)):
                 print(lines, flush=True)
         print(f"all {len(args)}: {time.monotonic() - start:.0f} s, {jobs} at a time", flush=True)
     else:
