@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import json
 import re
 import time
 from pathlib import Path
@@ -25,9 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from cinr_lab import analysis, atomic, checks, metrics, nsynth, train
-from cinr_lab import jobs as jobs_
 from cinr_lab.audio import write_wav
-from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit, paper_sets
+from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit, paper_sets, run_grid
 
 VARIANTS: dict[str, Row] = {
     "PCINR": Row("pcinr"),  # the paper's, as in Table 1
@@ -90,29 +88,11 @@ def build(
     name = scale if isinstance(scale, str) else "custom"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    done_path = out / "beyond.jsonl"
-    done = checks.read_jsonl(done_path, keys=("scale", "set", "variant", "seed"))
-    finished = {(r["scale"], r["set"], r["variant"], r["seed"]) for r in done}
-    todo = [k for st in sets for seed in range(seeds) for v in variants
-            if (k := (name, st, v, seed)) not in finished]  # fmt: skip
-
-    def keep(_: int, record: dict) -> None:
-        done.append(record)
-        atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
-
-    jobs_.run(
-        "beyond",
-        [f"{st} {v} seed {seed}" for _, st, v, seed in todo],
-        [
-            functools.partial(train_and_measure, scale, st, v, seed, runs, data, variants)
-            for _, st, v, seed in todo
-        ],  # fmt: skip
-        jobs,
-        keep,
+    task = lambda st, seed, v: functools.partial(  # noqa: E731
+        train_and_measure, scale, st, v, seed, runs, data, variants
     )
-    records = [r for r in done if r["scale"] == name and r["set"] in sets]
-    rank = {v: i for i, v in enumerate(variants)}  # runs side by side finish in any order
-    records.sort(key=lambda r: (sets.index(r["set"]), r["seed"], rank.get(r["variant"], len(rank))))
+    records = run_grid("beyond", out / "beyond.jsonl", "variant", name, sets, seeds, variants,
+                       task, jobs)  # fmt: skip
     write(records, sets, out)
     for set_name in sets:  # listening examples from seed 0's runs (rendered once)
         for variant in variants:

@@ -17,12 +17,13 @@ Typical use::
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cinr_lab import checks, models, nsynth, train
+from cinr_lab import atomic, checks, models, nsynth, train
 
 
 class Overall:
@@ -50,6 +51,47 @@ class Overall:
 
     def close(self) -> None:
         self.bar.close()
+
+
+def run_grid(
+    what: str,
+    path: Path,
+    column: str,
+    scale: str,
+    sets: tuple[str, ...],
+    seeds: int,
+    rows,
+    task,
+    jobs: int = 1,
+) -> list[dict]:
+    """The records of a multi-run build (``table``, ``beyond``): one per set, seed and row.
+
+    ``path`` is a JSONL file of records keyed ``scale``, ``set``, ``column``, ``seed``; the cells
+    it lacks are made by ``task(set, seed, row)`` (a picklable callable taking ``progress``),
+    ``jobs`` at a time (:func:`cinr_lab.jobs.run`), and appended to ``path`` as each one comes, so
+    an interrupted build resumes where it stopped.
+
+    Returns:
+        ``scale``'s records for ``sets``, in grid order (set, seed, row), whatever order the
+        runs finished in.
+    """
+    from cinr_lab import jobs as jobs_
+
+    done = checks.read_jsonl(path, keys=("scale", "set", column, "seed"))
+    finished = {(r["scale"], r["set"], r[column], r["seed"]) for r in done}
+    todo = [(st, seed, row) for st in sets for seed in range(seeds) for row in rows
+            if (scale, st, row, seed) not in finished]  # fmt: skip
+
+    def keep(_: int, record: dict) -> None:
+        done.append(record)
+        atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in done))
+
+    labels = [f"{st} {row} seed {seed}" for st, seed, row in todo]
+    jobs_.run(what, labels, [task(st, seed, row) for st, seed, row in todo], jobs, keep)
+    rank = {row: i for i, row in enumerate(rows)}
+    records = [r for r in done if r["scale"] == scale and r["set"] in sets]
+    records.sort(key=lambda r: (sets.index(r["set"]), r["seed"], rank.get(r[column], len(rank))))
+    return records
 
 
 @dataclass(frozen=True)

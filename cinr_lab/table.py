@@ -12,15 +12,13 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from cinr_lab import atomic, checks, metrics, nsynth
-from cinr_lab import jobs as jobs_
-from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit, paper_sets
+from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit, paper_sets, run_grid
 
 __all__ = ["ARCHS", "DEFAULT_SCALE", "SCALES", "build", "findings", "fit"]
 
@@ -82,30 +80,11 @@ def build(
     name = scale if isinstance(scale, str) else "custom"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    done_path = out / "runs.jsonl"
-    done = checks.read_jsonl(done_path, keys=("scale", "set", "arch", "seed"))
-    finished = {(r["scale"], r["set"], r["arch"], r["seed"]) for r in done}
-    rows = (*ARCHS, *BASELINES)
-    todo = [(st, seed, arch) for st in sets for seed in range(seeds) for arch in rows
-            if (name, st, arch, seed) not in finished]  # fmt: skip
-
-    def keep(_: int, record: dict) -> None:
-        done.append(record)
-        atomic.write_text(done_path, "".join(json.dumps(r) + "\n" for r in done))
-
-    jobs_.run(
-        "table",
-        [f"{st} {arch} seed {seed}" for st, seed, arch in todo],
-        [
-            functools.partial(evaluate_cell, scale, st, arch, seed, runs, data)
-            for st, seed, arch in todo
-        ],  # fmt: skip
-        jobs,
-        keep,
+    task = lambda st, seed, arch: functools.partial(  # noqa: E731
+        evaluate_cell, scale, st, arch, seed, runs, data
     )
-    records = [r for r in done if r["scale"] == name and r["set"] in sets]
-    rank = {arch: i for i, arch in enumerate(rows)}  # runs side by side finish in any order
-    records.sort(key=lambda r: (sets.index(r["set"]), r["seed"], rank.get(r["arch"], len(rank))))
+    rows = (*ARCHS, *BASELINES)
+    records = run_grid("table", out / "runs.jsonl", "arch", name, sets, seeds, rows, task, jobs)
     write_tables(records, sets, out)
     return out
 
