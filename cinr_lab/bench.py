@@ -222,9 +222,7 @@ def stream(name: str = "pcinr", repeats: int = 5) -> dict[str, object]:
 
 def _fresh_process(function: str, name: str) -> dict[str, float]:
     """``bench.<function>(name)`` in a new interpreter, so the peak memory is its own."""
-    code = f"import json; from cinr_lab import bench; print(json.dumps(bench.{function}({name!r})))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return _processes([f"{function}({name!r})"])[0]
 
 
 def fold(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, object]:

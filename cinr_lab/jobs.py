@@ -11,7 +11,7 @@ in a fresh process):
   each, 33,500 together (1.5×; 2.3× the glibc-default figure), as the 256-wide matrix products
   of one step do not keep two threads busy. So ``table`` and ``beyond --jobs 2`` on two cores.
 
-Typical use (what ``beyond.build(..., jobs=2)`` does)::
+Typical use (:func:`cinr_lab.experiments.run_grid`, behind ``table`` and ``beyond``, does this)::
 
     tasks = [functools.partial(train_and_measure, set_name, seed) for ...]  # module-level fns
     jobs.run("beyond", labels, tasks, jobs=2, keep=lambda i, record: records.append(record))

@@ -28,6 +28,8 @@ from queue import Empty
 import nbformat
 from nbclient import NotebookClient
 
+from cinr_lab.jobs import threads_per_job
+
 SLICE_S = 1.0
 CELL_TIMEOUT_S = 900
 
@@ -70,7 +72,7 @@ def execute(path: Path) -> float:
 def _one(name: str, jobs: int) -> str:
     """``name`` executed by a fresh interpreter (its own kernel, with its share of the cores
     unless ``OMP_NUM_THREADS`` is set); its two lines, or its error."""
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    threads = str(threads_per_job(jobs))
     env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads} | dict(os.environ)
     out = subprocess.run([sys.executable, __file__, name], capture_output=True, text=True, env=env)
     if out.returncode:
