@@ -121,3 +121,19 @@ def test_beyond_names_the_runs_that_diverged():
     other = {**bacon, "variant": "FINER"}
     found = {c.text: c.holds for c in claims.beyond(table, own, diverged=[bacon, other])}
     assert found["every run that diverged is BACON, lr 1e-4"] is False
+
+
+def test_beyond_fits_better_only_when_every_seed_does():
+    own = {"keyboard": 0.01}
+    snrs = {"PCINR": 1.0, "PCINR Wide": 3.0, "Close": 1.2, "Worse": -1.0}
+    table = {"keyboard": {v: _row(snr, 0.02, 0.7, 0) for v, snr in snrs.items()}}
+    seeds = {"keyboard": {"PCINR": [0.5, 1.0, 1.5], "PCINR Wide": [2.8, 3.0, 3.2],
+                          "Close": [0.6, 1.2, 1.8], "Worse": [-1.2, -1.0, 0.4]}}  # fmt: skip
+    found = {c.text: c for c in claims.beyond(table, own, snr_seeds=seeds)}
+    better = "keyboard: {} fits better than the PCINR (per-note SNR)"
+    assert found[better.format("PCINR Wide")].holds is True  # every seed above every PCINR seed
+    assert found[better.format("Close")].holds is None  # higher mean, overlapping seeds
+    assert "overlapping" in found[better.format("Close")].numbers
+    assert found[better.format("Worse")].holds is False  # 0.4 < 0.5: below every PCINR seed
+    means_only = {c.text: c.holds for c in claims.beyond(table, own)}
+    assert means_only[better.format("Close")] is True  # without seeds the means decide
