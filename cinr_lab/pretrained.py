@@ -25,8 +25,16 @@ import torch
 
 from cinr_lab import atomic, nsynth, train
 
-SHIPPED = ("pcinr-keyboard", "pcinr-diverse", "tcnn-keyboard", "tcnn-diverse")
-"""The models in ``cinr_lab/models/``: a PCINR and a TCNN on each embedded paper set."""
+SHIPPED = (
+    "pcinr-keyboard",
+    "pcinr-diverse",
+    "tcnn-keyboard",
+    "tcnn-diverse",
+    "pcinr-keyboard-64",
+    "tcnn-keyboard-64",
+)
+"""The models in ``cinr_lab/models/``: a PCINR and a TCNN on each embedded paper set (Table 1's
+seed-0 runs, 32 notes), and a second pair on 64 keyboard notes trained ten times longer."""
 
 KEEP = ("format", "run", "step", "model_config", "model", "latents")
 """Checkpoint entries an exported model keeps (the optimiser and RNG states are dropped)."""
@@ -50,16 +58,67 @@ def study_runs_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[1] / "models" / STUDY
 
 
-def export(run: str | os.PathLike, out: str | os.PathLike, overwrite: bool = False) -> Path:
+FLOAT16_TOLERANCE = 1e-3
+"""Largest sample difference (full scale ±1) :func:`export` accepts between a model stored with
+float16 matrices and the float32 one, over the notes it checks (:data:`FLOAT16_CHECK_NOTES`)."""
+
+FLOAT16_CHECK_NOTES = 16
+"""How many notes (spread over the run's list) :func:`export` renders both ways to check it."""
+
+
+def halved(tensor: torch.Tensor) -> bool:
+    """Whether ``float16=True`` stores ``tensor`` as float16: a floating matrix whose every
+    dimension is above 1 (the mapping network's, the hidden layers', the convolutions', the
+    latent table). Vectors keep float32: biases, weight-norm gains, and a PCINR's first-layer
+    column, which multiplies time by ω_first = 1760 (rounding it to float16 drops the study's
+    keyboard PCINR from 3.4 to −0.9 dB SNR; ``tools/float16_check.py``)."""
+    return tensor.is_floating_point() and tensor.dim() >= 2 and min(tensor.shape) > 1
+
+
+def _as_float16(state: dict) -> dict:
+    model = {k: v.half() if halved(v) else v for k, v in state["model"].items()}
+    latents = state["latents"].half() if halved(state["latents"]) else state["latents"]
+    return {**state, "model": model, "latents": latents}
+
+
+def _check_float16(run: train.Run, state: dict, path: Path) -> None:
+    """Refuse a float16 export that does not render what the run renders."""
+    items = sorted({int(i) for i in torch.linspace(0, len(run.notes) - 1, FLOAT16_CHECK_NOTES)})
+    reference = run.render(items)
+    run.model.load_state_dict(state["model"])
+    low = train.render(run.model, state["latents"][items].float())
+    worst = float((low - reference).abs().max())
+    if not worst <= FLOAT16_TOLERANCE:
+        raise train.RunError(
+            f"{path}: with float16 matrices the model renders up to {worst:.2g} away from its "
+            f"float32 self (more than {FLOAT16_TOLERANCE:g}); export it without --float16"
+        )
+
+
+def export(
+    run: str | os.PathLike,
+    out: str | os.PathLike,
+    overwrite: bool = False,
+    float16: bool = False,
+) -> Path:
     """Write the finished run folder ``run`` as a shipped model folder ``out``.
 
     The model is written into a temporary folder beside ``out`` and moved into place whole, so
     ``out`` is either the old model or the complete new one.
 
+    Args:
+        run: a finished run folder (or an exported model folder).
+        out: the model folder to write.
+        overwrite: replace an exported model already in ``out``.
+        float16: store the matrices (:func:`halved`) as float16, half the size; loading turns
+            them back into float32. Checked first: up to :data:`FLOAT16_CHECK_NOTES` notes
+            rendered both ways must agree within :data:`FLOAT16_TOLERANCE`.
+
     Raises:
         train.RunError: ``run`` is not a finished, readable run (finite weights, ``loss.csv``);
             ``out`` is ``run`` itself or lies inside it; ``out`` exists and ``overwrite`` is
-            off; or ``out`` holds something other than an exported model.
+            off; ``out`` holds something other than an exported model; or float16 storage
+            changes the sound.
     """
     run, out = Path(run), Path(out)
     loaded = train.load_run(run)  # validates config, checkpoint, finite weights, run identity
@@ -81,8 +140,12 @@ def export(run: str | os.PathLike, out: str | os.PathLike, overwrite: bool = Fal
             raise train.RunError(f"{out}: exists; pass overwrite=True (--overwrite) to replace it")
         _check_replaceable(out)
     state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=True)
+    state = {k: state[k] for k in KEEP if k in state}
+    if float16:
+        state = _as_float16(state)
+        _check_float16(train.load_run(run, device="cpu"), state, run)
     buffer = io.BytesIO()
-    torch.save({k: state[k] for k in KEEP if k in state}, buffer)
+    torch.save(state, buffer)
     with atomic.atomic_folder(out) as stage:
         (stage / "checkpoint.pt").write_bytes(buffer.getvalue())
         for name in ("loss.csv", "config.json"):

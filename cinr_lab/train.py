@@ -775,7 +775,7 @@ def load_run(path, device: str | torch.device | None = None) -> Run:
     return Run(
         path,
         model,
-        state["latents"],
+        state["latents"].float(),  # an export may store them as float16 (pretrained.export)
         config["notes"],
         model_config,
         TrainConfig(**config["train"]),

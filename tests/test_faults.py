@@ -257,6 +257,31 @@ def test_export_overwrites_only_an_exported_model(make_nsynth, tmp_path, capsys)
     assert train.load_run(model).step == 6
 
 
+def test_float16_export_halves_the_matrices_and_renders_as_before(make_nsynth, tmp_path, capsys):
+    run = train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY).fit(progress=False)
+    assert main(["export-model", str(run), "--out", str(tmp_path / "m"), "--float16"]) == 0
+    assert "float16 matrices" in capsys.readouterr().out
+    stored = torch.load(tmp_path / "m" / "checkpoint.pt", weights_only=True)
+    for name, tensor in stored["model"].items():  # matrices half, vectors (biases, ω·t) full
+        matrix = tensor.dim() >= 2 and min(tensor.shape) > 1
+        assert tensor.dtype == (torch.float16 if matrix else torch.float32), name
+    assert stored["latents"].dtype == torch.float16
+    full, half = train.load_run(run), train.load_run(tmp_path / "m")
+    assert half.latents.dtype == torch.float32
+    assert all(p.dtype == torch.float32 for p in half.model.parameters())
+    difference = (full.render() - half.render()).abs().max()
+    assert 0 < difference <= pretrained.FLOAT16_TOLERANCE
+
+
+def test_float16_export_that_changes_the_sound_is_refused(make_nsynth, tmp_path, capsys,
+                                                          monkeypatch):  # fmt: skip
+    run = train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY).fit(progress=False)
+    monkeypatch.setattr(pretrained, "FLOAT16_TOLERANCE", 0.0)  # any rounding is too much
+    assert main(["export-model", str(run), "--out", str(tmp_path / "m"), "--float16"]) == 2
+    assert "export it without --float16" in error_line(capsys)
+    assert not (tmp_path / "m").exists()
+
+
 def test_data_build_refuses_a_folder_that_is_not_a_build(tmp_path, capsys):
     mine = tmp_path / "mine"
     mine.mkdir()
