@@ -26,7 +26,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 help:
 	@echo "make study   set up .venv, build the embedded data set, run every notebook"
 	@echo "make test    unit tests and nbval over notebooks/ (what CI runs)"
-	@echo "make runs    copy the runs notebooks 02, 04 and 05 share from models/runs/ (RETRAIN=1: train them, ~1 h on 2 cores)"
+	@echo "make runs    copy the runs notebooks 02, 04 and 05 share from models/runs/ (RETRAIN=1: train them, ~1 h on 2 cores, and check them against those)"
 	@echo "make lab     open JupyterLab on notebooks/"
 	@echo "make lint    ruff over cinr_lab/ and tests/"
 	@echo "make bench   speed figures for this machine (cinr-lab bench)"

@@ -310,16 +310,28 @@ def _export_model(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from cinr_lab import experiments, pretrained
+    from cinr_lab import experiments, pretrained, train
 
     wanted = list(experiments.study_runs(args.runs, args.scale, args.seeds))
     overall = experiments.Overall("runs", len(wanted))
+    differ = []
     for path, fit in wanted:
         overall.start(str(path))
         if not args.retrain and pretrained.restore(path, args.runs, args.data):
             print(f"{path}: copied from {pretrained.study_copy(path, args.runs)}", flush=True)
+        trained = not (path / "config.json").exists()
         run = fit(args.data, True)
         print(f"{run.path}: step {run.step}", flush=True)
+        shipped = pretrained.study_copy(path, args.runs)
+        if args.retrain and trained and (shipped / "config.json").exists():
+            same, mine, theirs = pretrained.reproduces(run, train.load_run(shipped, device="cpu"))
+            verdict = "reproduced" if same else f"NOT reproduced ({pretrained.REPRODUCE_DB} dB)"
+            print(f"{run.path}: mean per-note SNR {mine:.2f} dB, shipped copy {theirs:.2f} dB: "
+                  f"{verdict}", flush=True)  # fmt: skip
+            if not same:
+                differ.append(str(run.path))
+        elif args.retrain and not trained:
+            print(f"{path}: already there, kept (move it away to retrain it)", flush=True)
         if args.ship:
             out = pretrained.export(
                 run.path, pretrained.study_copy(run.path, args.runs), True, float16=True
@@ -327,6 +339,10 @@ def _runs(args: argparse.Namespace) -> int:
             print(f"{run.path}: exported to {out}", flush=True)
         overall.done()
     overall.close()
+    if differ:
+        print(f"{len(differ)} retrained run(s) did not reproduce their shipped copy: "
+              + ", ".join(differ), file=sys.stderr)  # fmt: skip
+        return 1
     return 0
 
 
@@ -565,7 +581,8 @@ def build_parser() -> argparse.ArgumentParser:
     ru.add_argument(
         "--retrain",
         action="store_true",
-        help="train missing runs even where models/runs/ ships a copy (about an hour at study)",
+        help="train missing runs even where models/runs/ ships a copy (about an hour at study), "
+        "and check each against that copy (mean per-note SNR within 0.5 dB)",
     )
     ru.add_argument(
         "--ship", action="store_true", help="export every run to models/runs/ (maintainers)"

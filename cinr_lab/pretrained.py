@@ -219,6 +219,31 @@ def restore(
     return True
 
 
+REPRODUCE_DB = 0.5
+"""How far (mean per-note SNR, dB) a retrained study run may land from its shipped copy and still
+count as reproducing it: about the spread of Table 1's seeds (std 0.03–0.55 dB per row), since
+training on another machine or thread count rounds differently from the first step on."""
+
+
+def reproduces(run: train.Run, shipped: train.Run) -> tuple[bool, float, float]:
+    """Whether the retrained ``run`` scores its shipped copy's mean per-note SNR on its own notes
+    within :data:`REPRODUCE_DB`; returns ``(verdict, run's SNR, shipped copy's SNR)``.
+
+    Raises:
+        train.RunError: the two are not the same run (other notes or configs).
+    """
+    from cinr_lab import metrics
+
+    if run.notes != shipped.notes or run.train_config != shipped.train_config:
+        raise train.RunError(
+            f"{run.path}: not the run shipped in {shipped.path} (other notes or training config)"
+        )
+    truth = run.truth()
+    mine = float(metrics.snr(truth, run.render().numpy()).mean())
+    theirs = float(metrics.snr(truth, shipped.render().numpy()).mean())
+    return abs(mine - theirs) <= REPRODUCE_DB, mine, theirs
+
+
 def sound(name: str) -> Path:
     """A sound shipped in ``cinr_lab/sounds/`` (``name`` without ``.wav``): notes of instruments
     outside both paper sets, for trying ``cinr-lab encode`` (made by ``tools/make_sounds.py``)."""

@@ -282,6 +282,22 @@ def test_float16_export_that_changes_the_sound_is_refused(make_nsynth, tmp_path,
     assert not (tmp_path / "m").exists()
 
 
+def test_a_retrained_run_is_checked_against_its_shipped_copy(make_nsynth, tmp_path):
+    root = make_nsynth()
+    shipped = train.Trainer.create(tmp_path / "s", config(root), TINY).fit(progress=False)
+    again = train.Trainer.create(tmp_path / "a", config(root), TINY).fit(progress=False)
+    same, mine, theirs = pretrained.reproduces(train.load_run(again), train.load_run(shipped))
+    assert same and abs(mine - theirs) < 1e-3  # same seed, same machine: the same run
+    other = train.load_run(again)
+    with torch.no_grad():  # a different model: a constant offset on every sample
+        other.model.head.bias += 0.5
+    same, mine, theirs = pretrained.reproduces(other, train.load_run(shipped))
+    assert not same and mine < theirs - pretrained.REPRODUCE_DB
+    seed1 = train.Trainer.create(tmp_path / "b", config(root, seed=1), TINY).fit(progress=False)
+    with pytest.raises(train.RunError, match="not the run shipped in"):
+        pretrained.reproduces(train.load_run(seed1), train.load_run(shipped))
+
+
 def test_data_build_refuses_a_folder_that_is_not_a_build(tmp_path, capsys):
     mine = tmp_path / "mine"
     mine.mkdir()
