@@ -313,6 +313,10 @@ def _runs(args: argparse.Namespace) -> int:
     from cinr_lab import experiments, pretrained, train
 
     wanted = list(experiments.study_runs(args.runs, args.scale, args.seeds))
+    if args.only:
+        wanted = [(path, fit) for path, fit in wanted if any(o in str(path) for o in args.only)]
+        if not wanted:
+            raise checks.ConfigError("only", f"no run folder path contains {args.only}")
     overall = experiments.Overall("runs", len(wanted))
     differ = []
     for path, fit in wanted:
@@ -586,6 +590,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ru.add_argument(
         "--ship", action="store_true", help="export every run to models/runs/ (maintainers)"
+    )
+    ru.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="only the runs whose folder path contains TEXT (repeatable), e.g. keyboard/TCNN",
     )
     ru.set_defaults(func=_runs)
 

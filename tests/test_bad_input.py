@@ -119,6 +119,7 @@ def test_export_seconds(seconds, make_nsynth, tmp_path, capsys):
         (["table", "--seeds", "0"], "--seeds: must be at least 1, got 0"),
         (["table", "--sets", "drums"], "--sets: unknown set 'drums'; choose from diverse"),
         (["runs", "--seeds", "0"], "--seeds: must be at least 1, got 0"),
+        (["runs", "--only", "drums/"], "--only: no run folder path contains ['drums/']"),
         (["recipes", "race", "--seconds", "0"], "--seconds: must be greater than 0, got 0"),
         (["recipes", "sweep", "--every", "-1"], "--every: must be greater than 0, got -1"),
         (["recipes", "stability", "--steps", "0"], "--steps: must be at least 1, got 0"),
