@@ -23,6 +23,9 @@ together with the machine it ran on. Measured:
 * ``jobs``: training steps in fresh processes on every core, with glibc's default and with
   freed memory kept (:func:`cinr_lab.jobs.keep_freed_memory`), on one thread, and one
   single-thread process per core at once: what ``--jobs`` on ``table`` and ``beyond`` rests on;
+* ``precision``: whether bf16 autocast (and on CUDA fp16 autocast and TF32 matrix multiplies)
+  keeps a trained model's sound: the shipped 64-note pair rendered both ways
+  (:func:`precision`);
 * ``paper`` (``--paper``): ``cinr_lab``'s faithful PCINR against the paper's own network from
   ``INR-collection`` 0.3 holding the same weights (:func:`cinr_lab.reference.paper_model`),
   alternated in one process: training points per second (16 notes × 8000 coordinates, MSE and
@@ -437,7 +440,75 @@ def paper(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, o
     return result
 
 
-PARTS = ("data", "train", "render", "explorer", "stream", "fold", "jobs", "paper")
+def _precision_modes(device: str) -> dict[str, Callable[[], object]]:
+    """Context factories for each reduced-precision mode this device offers."""
+    import contextlib
+
+    import torch
+
+    @contextlib.contextmanager
+    def tf32():
+        saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        try:
+            yield
+        finally:
+            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+    modes = {"bf16 autocast": lambda: torch.autocast(device, dtype=torch.bfloat16)}
+    if device == "cuda":
+        modes["fp16 autocast"] = lambda: torch.autocast(device, dtype=torch.float16)
+        modes["tf32 matmul"] = tf32
+    return modes
+
+
+def precision(name: str = "pcinr-keyboard-64", notes: int = 8, repeats: int = 2) -> dict:
+    """Whether reduced precision keeps a trained model's sound: the shipped model ``name``
+    rendered on its first ``notes`` notes in float32 and under each mode of
+    :func:`_precision_modes` (bf16 autocast everywhere; fp16 autocast and TF32 matrix
+    multiplies on CUDA). Per mode: the largest sample difference from the float32 render, the
+    difference's level below the render (dB, higher is closer), the mean per-note SNR against
+    the truth beside float32's, and the render time of the notes.
+    """
+    import torch
+
+    from cinr_lab import metrics, pretrained, train
+
+    run = pretrained.load(name)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    items = list(range(min(notes, len(run.notes))))
+    truth = run.truth()[items]
+
+    def render():
+        return train.render(run.model, run.latents[items]).float().numpy()
+
+    reference = render()
+    result: dict[str, object] = {
+        "model": name,
+        "notes": len(items),
+        "float32": {
+            "seconds": round(_best(render, repeats), 4),
+            "snr_db": round(float(metrics.snr(truth, reference).mean()), 3),
+        },
+    }
+    for mode, context in _precision_modes(device).items():
+        with context():
+            out = render()
+            seconds = _best(render, repeats)
+        diff = out.astype(np.float64) - reference
+        level = 10 * np.log10(
+            np.sum(reference.astype(np.float64) ** 2) / max(np.sum(diff**2), 1e-30)
+        )
+        result[mode] = {
+            "seconds": round(seconds, 4),
+            "max_abs_difference": float(f"{np.abs(diff).max():.3g}"),
+            "difference_below_render_db": round(float(level), 1),
+            "snr_db": round(float(metrics.snr(truth, out).mean()), 3),
+        }
+    return result
+
+
+PARTS = ("data", "train", "render", "explorer", "stream", "fold", "jobs", "precision", "paper")
 """The benchmark's parts, in the order :func:`run` measures them."""
 
 DEFAULT_PARTS = PARTS[:-1]
@@ -462,6 +533,9 @@ def run(root=None, only: tuple[str, ...] = PARTS) -> dict[str, object]:
         "stream": lambda: {name: stream(name) for name in ("pcinr", "pcinr-wide")},
         "fold": lambda: {name: fold(name) for name in ("pcinr", "pcinr-wide")},
         "jobs": lambda: {"pcinr": side_by_side("pcinr")},
+        "precision": lambda: {
+            name: precision(name) for name in ("pcinr-keyboard-64", "tcnn-keyboard-64")
+        },
         "paper": lambda: {name: paper(name) for name in ("pcinr", "pcinr-wide")},
     }
     return {"machine": machine()} | {part: parts[part]() for part in PARTS if part in only}

@@ -135,6 +135,7 @@ def _train(args: argparse.Namespace) -> int:
             "deriv_weight",
             "weight_decay",
             "checkpoint_every",
+            "precision",
         )
         given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
         if "data" in given:
@@ -482,6 +483,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--omega-first", type=float, help="ω of the first sine layer (default 1760)")
     tr.add_argument("--omega-hidden", type=float, help="ω of the other sine layers (default 245)")
     tr.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 200)")
+    tr.add_argument(
+        "--precision",
+        choices=("float32", "bf16"),
+        help="the forward pass under bf16 autocast (TCNN family only; default float32)",
+    )
     tr.add_argument("--resume", action="store_true", help="continue the run in --out")
     tr.add_argument("--out", type=Path, required=True, help="run folder")
     tr.set_defaults(func=_train)
@@ -633,7 +639,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("root", nargs="?", type=Path, help=root_help)
     bench.add_argument(
         "--only",
-        help="comma-separated parts: data, train, render, explorer, stream, fold, paper "
+        help="comma-separated parts: data, train, render, explorer, stream, fold, jobs, "
+        "precision, paper "
         "(default all but paper)",
     )
     bench.add_argument(

@@ -84,3 +84,11 @@ def test_processes_run_together_and_a_failure_is_loud():
     assert first["cores"] == second["cores"] > 0
     with pytest.raises(RuntimeError, match="a benchmark process failed"):
         bench._processes(["no_such_function()"])
+
+
+def test_precision_compares_reduced_precision_with_float32(embedded_home):
+    result = bench.precision("tcnn-keyboard-64", notes=2, repeats=1)
+    assert result["notes"] == 2 and result["float32"]["seconds"] > 0
+    bf16 = result["bf16 autocast"]  # every device has it; fp16 and TF32 only on CUDA
+    assert 0 < bf16["max_abs_difference"] < 0.1  # a bf16 render: close, not identical
+    assert abs(bf16["snr_db"] - result["float32"]["snr_db"]) < 1.0

@@ -277,3 +277,35 @@ def test_a_run_saved_without_its_data_is_trusted_only_on_a_soundfont_set(make_ns
         run.truth()
     (root / "BUILD.json").write_text(json.dumps({"soundfont_sha256": "ab" * 32}))
     assert run.truth().shape == (4, 16000)  # a SoundFont rendering: what 0.2 trained on
+
+
+def test_bf16_trains_a_tcnn_in_bf16_and_refuses_a_pcinr(make_nsynth, tmp_path):
+    with pytest.raises(train.checks.ConfigError, match="precision: bf16 is for decoders"):
+        train.TrainConfig(model="pcinr", precision="bf16")
+    root = make_nsynth()
+    kw = dict(model="tcnn", steps=4, seconds=0.05, batch=4, stft_weight=0.0, precision="bf16")
+    trainer = train.Trainer.create(tmp_path / "r", config(root, **kw), TINY_TCNN)
+    seen = []
+    hook = trainer.model.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+    terms = trainer.train_step(torch.arange(4))
+    hook.remove()
+    assert seen == [torch.bfloat16]  # the forward pass ran under bf16 autocast
+    assert terms["loss"].dtype == torch.float32 and torch.isfinite(terms["loss"])
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())  # float32 weights
+    kw["precision"] = "float32"
+    float32 = train.Trainer.create(tmp_path / "f", config(root, **kw), TINY_TCNN)
+    seen.clear()
+    hook = float32.model.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+    float32.train_step(torch.arange(4))
+    hook.remove()
+    assert seen == [torch.float32]
+
+
+def test_a_run_saved_before_a_config_field_existed_still_loads(make_nsynth, tmp_path, monkeypatch):
+    cfg = config(make_nsynth())
+    train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())
+    del saved["train"]["precision"]  # as written by a cinr_lab without the field
+    (tmp_path / "r" / "config.json").write_text(json.dumps(saved))
+    monkeypatch.setattr(train.Trainer, "fit", lambda *a, **k: pytest.fail("trained again"))
+    assert train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False).step == cfg.steps

@@ -110,8 +110,11 @@ PCINR (its steps see half the coordinates); the second pair 2,000 steps of 16 no
 trained side by side with one torch thread each. The first four models' metrics are Table 1's
 records of the same runs; the second pair's are measured by this script on all 64 notes.
 
-Machine: {machine["cpu"]}, {machine["cores"]} cores, {machine["torch_threads"]} torch threads,
-Python {machine["python"]}, torch {machine["torch"]}, GPU: {machine["gpu"] or "none"}.
+Machines: the first four were trained on a 2-core AMD EPYC (2 torch threads), the 64-note pair
+on a 2-core Intel Xeon with AMX (one torch thread each, side by side), both with torch 2.13.0+cpu
+and no GPU. This card was measured on: {machine["cpu"]}, {machine["cores"]} cores,
+{machine["torch_threads"]} torch threads, Python {machine["python"]}, torch {machine["torch"]},
+GPU: {machine["gpu"] or "none"}.
 
 These are CPU-budget models: 32 or 64 of the paper's 1024 notes per set and minutes of training
 where the paper trained for days on a GPU. They are off the silence
