@@ -26,6 +26,8 @@ together with the machine it ran on. Measured:
 * ``precision``: whether bf16 autocast (and on CUDA fp16 autocast and TF32 matrix multiplies)
   keeps a trained model's sound: the shipped 64-note pair rendered both ways
   (:func:`precision`);
+* ``compile``: ``torch.compile`` on the decoder's forward against eager, a training step and a
+  1 s render (:func:`compiled`);
 * ``paper`` (``--paper``): ``cinr_lab``'s faithful PCINR against the paper's own network from
   ``INR-collection`` 0.3 holding the same weights (:func:`cinr_lab.reference.paper_model`),
   alternated in one process: training points per second (16 notes × 8000 coordinates, MSE and
@@ -440,6 +442,49 @@ def paper(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, o
     return result
 
 
+def compiled(name: str = "pcinr", repeats: int = 3) -> dict[str, object]:
+    """``torch.compile`` on the decoder's forward against eager: a training step at the default
+    batch (compile time reported apart) and a 1 s render, the same model and weights. Where
+    compiling fails (no C++ compiler, an unsupported platform) the error is reported instead."""
+    import torch
+
+    from cinr_lab import train
+
+    _, trainer, step = _training_step(name)
+    model = trainer.model
+    z = torch.randn(1, 256, generator=torch.Generator().manual_seed(0)) * 1e-3
+
+    def render():
+        return train.render(model, z)
+
+    step(), render()
+    result: dict[str, object] = {
+        "eager": {"train_step_s": round(_best(step, repeats), 4), "render_1s_s": None}
+    }
+    result["eager"]["render_1s_s"] = round(_best(render, repeats), 4)
+    eager_forward = model.forward
+    try:
+        model.forward = torch.compile(eager_forward)
+        start = time.perf_counter()
+        step()
+        first = time.perf_counter() - start
+        render()
+        result["compiled"] = {
+            "first_step_s": round(first, 1),
+            "train_step_s": round(_best(step, repeats), 4),
+            "render_1s_s": round(_best(render, repeats), 4),
+        }
+        for key in ("train_step_s", "render_1s_s"):
+            result[f"speed_up_{key.removesuffix('_s')}"] = round(
+                result["eager"][key] / result["compiled"][key], 3
+            )
+    except Exception as err:  # inductor raises many kinds when it cannot build
+        result["compiled"] = {"error": f"{type(err).__name__}: {err}"[:300]}
+    finally:
+        model.forward = eager_forward
+    return result
+
+
 def _precision_modes(device: str) -> dict[str, Callable[[], object]]:
     """Context factories for each reduced-precision mode this device offers."""
     import contextlib
@@ -508,7 +553,10 @@ def precision(name: str = "pcinr-keyboard-64", notes: int = 8, repeats: int = 2)
     return result
 
 
-PARTS = ("data", "train", "render", "explorer", "stream", "fold", "jobs", "precision", "paper")
+PARTS = (
+    "data", "train", "render", "explorer", "stream", "fold", "jobs", "precision", "compile",
+    "paper",
+)  # fmt: skip
 """The benchmark's parts, in the order :func:`run` measures them."""
 
 DEFAULT_PARTS = PARTS[:-1]
@@ -536,6 +584,7 @@ def run(root=None, only: tuple[str, ...] = PARTS) -> dict[str, object]:
         "precision": lambda: {
             name: precision(name) for name in ("pcinr-keyboard-64", "tcnn-keyboard-64")
         },
+        "compile": lambda: {name: compiled(name) for name in ("pcinr", "tcnn")},
         "paper": lambda: {name: paper(name) for name in ("pcinr", "pcinr-wide")},
     }
     return {"machine": machine()} | {part: parts[part]() for part in PARTS if part in only}

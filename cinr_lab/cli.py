@@ -640,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         help="comma-separated parts: data, train, render, explorer, stream, fold, jobs, "
-        "precision, paper "
+        "precision, compile, paper "
         "(default all but paper)",
     )
     bench.add_argument(

@@ -92,3 +92,18 @@ def test_precision_compares_reduced_precision_with_float32(embedded_home):
     bf16 = result["bf16 autocast"]  # every device has it; fp16 and TF32 only on CUDA
     assert 0 < bf16["max_abs_difference"] < 0.1  # a bf16 render: close, not identical
     assert abs(bf16["snr_db"] - result["float32"]["snr_db"]) < 1.0
+
+
+def test_compile_falls_back_to_reporting_the_error(monkeypatch):
+    import torch
+
+    small = models.config_for("pcinr", hidden=16, layers=2, mapping_hidden=16, samples=4096)
+    monkeypatch.setattr(models, "config_for", lambda name, **kw: small)
+
+    def no_compiler(fn, *args, **kwargs):
+        raise RuntimeError("no C++ compiler here")
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    result = bench.compiled("pcinr", repeats=1)
+    assert result["eager"]["train_step_s"] > 0 and result["eager"]["render_1s_s"] > 0
+    assert result["compiled"] == {"error": "RuntimeError: no C++ compiler here"}
