@@ -47,7 +47,8 @@ RUNS = (("keyboard", "PCINR"), ("keyboard", "TCNN"), ("diverse", "PCINR"), ("div
 
 
 def gpu_bench() -> dict:
-    """Training step and 1-second render times of each Table 1 model on this device."""
+    """Training step and 1-second render times of each Table 1 model on this device, reduced
+    precision against float32 (``bench.precision``) and ``torch.compile`` (``bench.compiled``)."""
     out = {"machine": bench.machine(), "train": {}, "render": {}}
     cuda = torch.cuda.is_available()
     for name in ("pcinr", "pcinr-wide", "tcnn"):
@@ -62,6 +63,16 @@ def gpu_bench() -> dict:
     for record in out["render"].values():
         record.pop("peak_rss_mb", None)
         record["rtf"] = record["render_1s_s"]  # 1 s of audio: seconds per second
+    # Issue 15's GPU questions: does bf16 / fp16 / TF32 keep the shipped models' sound, and what
+    # does torch.compile buy? Each part on its own, so one failing does not lose the others.
+    for part, measure_part in (
+        ("precision", lambda: {n: bench.precision(n) for n in ("pcinr-keyboard-64", "tcnn-keyboard-64")}),
+        ("compile", lambda: {n: bench.compiled(n) for n in ("pcinr", "tcnn")}),
+    ):  # fmt: skip
+        try:
+            out[part] = measure_part()
+        except Exception as err:  # report, keep the rest of the lease's results
+            out[part] = {"error": f"{type(err).__name__}: {err}"[:300]}
     return out
 
 
