@@ -160,6 +160,12 @@ def config_for(name: str, **overrides) -> ModelConfig:
     return dataclasses.replace(PRESETS[name], **overrides)
 
 
+def continuous(name: str) -> bool:
+    """Whether the preset ``name`` builds a decoder that is continuous in time (a coordinate
+    network, renderable at any rate) rather than a fixed-grid one (the TCNN family)."""
+    return BUILDERS[PRESETS[name].kind].continuous
+
+
 def build(config: ModelConfig) -> Decoder:
     """The decoder a config describes, freshly initialised (seed torch first for repeatability)."""
     return BUILDERS[config.kind](config)

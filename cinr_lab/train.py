@@ -166,7 +166,7 @@ class TrainConfig:
         }
         for name, allowed in choices.items():
             checks.choice(name, getattr(self, name), allowed)
-        if self.precision == "bf16" and models.BUILDERS[models.PRESETS[self.model].kind].continuous:
+        if self.precision == "bf16" and models.continuous(self.model):
             raise checks.ConfigError(
                 "precision",
                 f"bf16 is for decoders that are not continuous in time (the TCNN family), not "
