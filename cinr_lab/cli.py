@@ -338,9 +338,7 @@ def _runs(args: argparse.Namespace) -> int:
         elif args.retrain and not trained:
             print(f"{path}: already there, kept (move it away to retrain it)", flush=True)
         if args.ship:
-            out = pretrained.export(
-                run.path, pretrained.study_copy(run.path, args.runs), True, float16=True
-            )
+            out = pretrained.export(run.path, shipped, True, float16=True)
             print(f"{run.path}: exported to {out}", flush=True)
         overall.done()
     overall.close()
@@ -485,7 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 200)")
     tr.add_argument(
         "--precision",
-        choices=("float32", "bf16"),
+        choices=train.PRECISIONS,
         help="the forward pass under bf16 autocast (TCNN family only; default float32)",
     )
     tr.add_argument("--resume", action="store_true", help="continue the run in --out")

@@ -143,7 +143,7 @@ def export(
     state = {k: state[k] for k in KEEP if k in state}
     if float16:
         state = _as_float16(state)
-        _check_float16(train.load_run(run, device="cpu"), state, run)
+        _check_float16(loaded, state, run)  # the run loaded above; its model is not used after
     buffer = io.BytesIO()
     torch.save(state, buffer)
     with atomic.atomic_folder(out) as stage:

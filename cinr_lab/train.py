@@ -47,6 +47,10 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
 
 
+PRECISIONS = ("float32", "bf16")
+"""What :attr:`TrainConfig.precision` may be."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train one decoder as an auto-decoder.
@@ -162,7 +166,7 @@ class TrainConfig:
             "latent_update": ("adam", "sgd"),
             "batching": ("random", "epochs"),
             "note_weights": ("none", "energy"),
-            "precision": ("float32", "bf16"),
+            "precision": PRECISIONS,
         }
         for name, allowed in choices.items():
             checks.choice(name, getattr(self, name), allowed)

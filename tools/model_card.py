@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from cinr_lab import atomic, bench, metrics, models, nsynth, pretrained, train
+from cinr_lab import atomic, bench, experiments, metrics, models, nsynth, pretrained, train
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = {"pcinr": "PCINR (ours)", "tcnn": "TCNN"}
@@ -23,7 +23,7 @@ RECORDS = {
 }
 
 
-STUDY_ITEMS = 32
+STUDY_ITEMS = experiments.SCALES["study"].items
 """Notes per set of the study scale, which the first four models were trained at."""
 
 
