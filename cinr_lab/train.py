@@ -14,7 +14,8 @@ and latent is finite, and it records which run it belongs to (:func:`run_id`), s
 loaded into another run's folder.
 
 Resuming from ``checkpoint.pt`` continues exactly as an uninterrupted run would: the same batches,
-coordinates and updates, bit for bit on the same machine.
+coordinates and updates, bit for bit on the same machine and one torch thread (with more, some
+CPU kernels can round differently from one run to the next, resumed or not).
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def test_frozen_mapping_is_never_updated(make_nsynth, tmp_path):
     assert not torch.equal(trainer.model.layers[0].linear.weight.detach(), layer0)
 
 
-def test_paper_resume_continues_exactly(make_nsynth, tmp_path):
+def test_paper_resume_continues_exactly(make_nsynth, tmp_path, one_thread):
     root = make_nsynth()
     config = train.recipe("paper", model="pcinr", set=None, data=str(root), items=4, steps=6,
                           batch=3, coords=100, lr=1e-3, checkpoint_every=3,

@@ -29,7 +29,7 @@ def losses(run):
         return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(fh)]
 
 
-def test_resume_continues_exactly(make_nsynth, tmp_path):
+def test_resume_continues_exactly(make_nsynth, tmp_path, one_thread):
     root = make_nsynth()
     straight = train.Trainer.create(tmp_path / "a", config(root), TINY_PCINR)
     straight.fit(progress=False)
