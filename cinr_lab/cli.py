@@ -146,6 +146,9 @@ def _train(args: argparse.Namespace) -> int:
         config = scale.apply(train.recipe(args.recipe, model=args.model))
         config = dataclasses.replace(config, **given)
         trainer = train.Trainer.create(args.out, config, models.config_for(args.model, **overrides))
+    if args.compile:
+        reason = trainer.compile()
+        print("torch.compile: on" if reason is None else f"torch.compile: off ({reason})")
     path = trainer.fit()
     print(f"run {path}: step {trainer.step}, loss curve in loss.csv, audio in audio/")
     return 0
@@ -485,6 +488,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision",
         choices=train.PRECISIONS,
         help="the forward pass under bf16 autocast (TCNN family only; default float32)",
+    )
+    tr.add_argument(
+        "--compile",
+        action="store_true",
+        help="compute each step through torch.compile: the same function, faster after a "
+        "compilation of seconds (eager where it cannot build; not part of the run's identity)",
     )
     tr.add_argument("--resume", action="store_true", help="continue the run in --out")
     tr.add_argument("--out", type=Path, required=True, help="run folder")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +80,21 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def cxx_compiler() -> str:
+    """The C++ compiler torch.compile's CPU backend builds with; skipped, with the reason, where
+    there is none (``.ci/run`` installs one and sets ``CINR_REQUIRE_COMPILER=1``, which turns
+    the skip into a failure)."""
+    name = os.environ.get("CXX", "g++")
+    path = shutil.which(name)
+    if path is None:
+        reason = f"no C++ compiler ({name}) for torch.compile"
+        if os.environ.get("CINR_REQUIRE_COMPILER"):
+            pytest.fail(f"CINR_REQUIRE_COMPILER is set but there is {reason}")
+        pytest.skip(reason)
+    return path
 
 
 @pytest.fixture(autouse=True)

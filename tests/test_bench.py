@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cinr_lab import bench, models
 from cinr_lab.cli import main
 
@@ -42,7 +44,7 @@ def test_fold_times_both_paths_and_leaves_the_setting_as_it_was(monkeypatch):
     assert FiLMLayer.fold is True
 
 
-def test_paper_times_both_networks_side_by_side(monkeypatch):
+def test_paper_times_both_networks_side_by_side(monkeypatch, cxx_compiler):
     small = models.config_for("pcinr", hidden=16, layers=2, mapping_hidden=16, samples=4096)
     monkeypatch.setattr(models, "config_for", lambda name, **kw: small)
     result = bench.paper("pcinr", rounds=1, repeats=1)
@@ -52,6 +54,8 @@ def test_paper_times_both_networks_side_by_side(monkeypatch):
         assert {"cinr_lab", "paper", "speed_up"} <= set(result[task])
         assert result[task]["paper"]["seconds"] > 0
     assert result["train_step"]["cinr_lab"]["points_per_s"] > 0
+    assert result["train_step"]["cinr_lab compiled"]["points_per_s"] > 0  # a C++ compiler here
+    assert result["train_step"]["speed_up_compiled"] > 0
     assert 0 < result["render_1s"]["paper"]["rtf"]
     assert set(result["exported_1024"]) == {"cinr_lab"}
 
@@ -104,6 +108,10 @@ def test_compile_falls_back_to_reporting_the_error(monkeypatch):
         raise RuntimeError("no C++ compiler here")
 
     monkeypatch.setattr(torch, "compile", no_compiler)
-    result = bench.compiled("pcinr", repeats=1)
+    with pytest.warns(UserWarning, match="no C.. compiler here; training eagerly"):
+        result = bench.compiled("pcinr", repeats=1)
     assert result["eager"]["train_step_s"] > 0 and result["eager"]["render_1s_s"] > 0
-    assert result["compiled"] == {"error": "RuntimeError: no C++ compiler here"}
+    assert result["compiled"] == {
+        "render_error": "RuntimeError: no C++ compiler here",
+        "error": "RuntimeError: no C++ compiler here",
+    }

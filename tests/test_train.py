@@ -309,3 +309,95 @@ def test_a_run_saved_before_a_config_field_existed_still_loads(make_nsynth, tmp_
     (tmp_path / "r" / "config.json").write_text(json.dumps(saved))
     monkeypatch.setattr(train.Trainer, "fit", lambda *a, **k: pytest.fail("trained again"))
     assert train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False).step == cfg.steps
+
+
+def _losses_and_gradients(trainer, losses, notes):
+    """``losses(notes, z)`` as a training step calls it, and the gradients of its loss with
+    respect to every parameter and the latents; the trainer's generator is left as it was."""
+    state = trainer.gen.get_state()
+    z = None
+    if trainer.config.latent_update == "sgd":
+        z = trainer.latents.detach()[notes].clone().requires_grad_(True)
+    terms = losses(notes, z)
+    wrt = [*trainer.model.parameters(), trainer.latents if z is None else z]
+    grads = torch.autograd.grad(terms["loss"], wrt, allow_unused=True)
+    trainer.gen.set_state(state)
+    return {k: v.item() for k, v in terms.items()}, grads
+
+
+@pytest.mark.parametrize(
+    "recipe, model_config",
+    [
+        ("paper", TINY_PCINR),  # the paper's sines at ω 1760 / 245, its summed error and deriv
+        ("v0", TINY_PCINR),  # the multi-STFT loss
+        ("paper", TINY_TCNN),
+    ],
+    ids=["paper-pcinr", "v0-pcinr-stft", "paper-tcnn"],
+)
+def test_the_compiled_step_computes_the_plain_function(
+    make_nsynth, tmp_path, recipe, model_config, cxx_compiler
+):
+    root = make_nsynth()
+    cfg = dataclasses.replace(
+        train.recipe(recipe, model=model_config.kind),
+        set=None, data=str(root), items=4, batch=4, coords=1000, seconds=0.25, steps=3,
+    )  # fmt: skip
+    plain = train.Trainer.create(tmp_path / "plain", cfg, model_config)
+    trainer = train.Trainer.create(tmp_path / "compiled", cfg, model_config)
+    assert trainer.compile() is None
+    assert torch.equal(trainer.gen.get_state(), plain.gen.get_state())  # the probe drew nothing
+    notes = trainer.batch_notes()
+    assert torch.equal(notes, plain.batch_notes())  # both runs stay at the same draw
+    eager, eager_grads = _losses_and_gradients(trainer, trainer.loss, notes)
+    fused, fused_grads = _losses_and_gradients(trainer, trainer.compiled, notes)
+    assert fused == pytest.approx(eager, rel=1e-5, abs=1e-9)
+    largest = max(g.norm() for g in eager_grads if g is not None)
+    for name, a, b in zip([*dict(trainer.model.named_parameters()), "latents"], eager_grads,
+                          fused_grads, strict=True):  # fmt: skip
+        if a is None or a.norm() < 1e-6 * largest:  # e.g. a 1-wide weight-norm direction: 0
+            continue
+        assert ((a - b).norm() / a.norm()).item() < 2e-3, name
+    # Training with it: the same batches, and the first step's losses as the plain run's.
+    plain.fit(progress=False), trainer.fit(progress=False)
+    first = [losses(tmp_path / run)[0] for run in ("plain", "compiled")]
+    assert first[0]["step"] == "1"
+    assert {k: float(v) for k, v in first[1].items()} == pytest.approx(
+        {k: float(v) for k, v in first[0].items()}, rel=1e-5, abs=1e-9
+    )
+
+
+def test_compile_falls_back_to_the_plain_step(make_nsynth, tmp_path, monkeypatch):
+    def no_compiler(fn, **kwargs):
+        def fails(*args, **kw):
+            raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found")
+
+        return fails
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    trainer = train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY_PCINR)
+    state = trainer.gen.get_state()
+    with pytest.warns(UserWarning, match="No working C.. compiler found; training eagerly"):
+        reason = trainer.compile()
+    assert "No working C++ compiler" in reason
+    assert trainer.compiled is None and torch.equal(trainer.gen.get_state(), state)
+    assert torch.isfinite(trainer.train_step(trainer.batch_notes())["loss"])
+
+    monkeypatch.setattr(torch, "compile", lambda *a, **k: pytest.fail("tried to compile"))
+    inner = train.Trainer.create(tmp_path / "i", config(make_nsynth(root=tmp_path / "d"),
+                                                        inner_steps=1), TINY_PCINR)  # fmt: skip
+    with pytest.warns(UserWarning, match="double backward"):
+        assert "double backward" in inner.compile()
+
+
+def test_cli_train_compile_keeps_the_runs_identity(make_nsynth, tmp_path, capsys, cxx_compiler):
+    root = make_nsynth()
+    common = ["train", "--model", "tcnn", "--data", str(root), "--items", "2", "--steps", "2",
+              "--batch", "2", "--recipe", "paper", "--preset", "smoke"]  # fmt: skip
+    assert main([*common, "--compile", "--out", str(tmp_path / "c")]) == 0
+    assert "torch.compile: on" in capsys.readouterr().out
+    assert main([*common, "--out", str(tmp_path / "e")]) == 0
+    configs = [json.loads((tmp_path / r / "config.json").read_text()) for r in ("c", "e")]
+    assert configs[0] == configs[1]  # so the same run_id: either resumes the other's run
+    resume = ["train", "--resume", "--steps", "3", "--compile", "--out", str(tmp_path / "e")]
+    assert main(resume) == 0  # an eager run resumed compiled
+    assert train.load_run(tmp_path / "e").step == 3
