@@ -73,7 +73,9 @@ def one_thread():
     """Torch on one thread for the test, as under ``make test`` (one per xdist worker): on the
     2-core Intel Xeon two CPU threads made two trainings of the same seed in one process round
     differently in about one run in six (the first step's loss 1972.16455 against 1972.16406),
-    so a test of bit-for-bit equality would fail for a reason it does not test."""
+    so a test of bit-for-bit equality would fail for a reason it does not test. Traced to the
+    first sine layer: the same weights and input through its ``baddbmm`` (one input feature)
+    came out one rounding apart, which ω_first = 1760 turns into 1.5e-4 after the sine."""
     import torch
 
     threads = torch.get_num_threads()
