@@ -74,8 +74,8 @@ def one_thread():
     2-core Intel Xeon two CPU threads made two trainings of the same seed in one process round
     differently in about one run in six (the first step's loss 1972.16455 against 1972.16406),
     so a test of bit-for-bit equality would fail for a reason it does not test. Traced to the
-    first sine layer: the same weights and input through its ``baddbmm`` (one input feature)
-    came out one rounding apart, which ω_first = 1760 turns into 1.5e-4 after the sine."""
+    first sine layer: the same weights and input came out up to 1.5e-4 apart (ω_first = 1760
+    makes one rounding of a pre-activation about that large; which kernel rounds, not traced)."""
     import torch
 
     threads = torch.get_num_threads()

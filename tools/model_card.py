@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from cinr_lab import atomic, bench, experiments, metrics, models, nsynth, pretrained, train
+from cinr_lab import atomic, bench, experiments, metrics, models, pretrained, train
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = {"pcinr": "PCINR (ours)", "tcnn": "TCNN"}
