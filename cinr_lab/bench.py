@@ -382,14 +382,19 @@ def paper(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, o
             return lambda z, t: ours(z, t)
         return lambda z, t: reference.paper_forward(theirs, z, t)
 
-    def trainer(model):
+    def trainer(model, compiled=False):
         latents = z.clone().requires_grad_()
         optim = torch.optim.Adam([*model.parameters(), latents], lr=1e-6)
         forward = forward_of(model)
 
+        def loss(latents):
+            return torch.nn.functional.mse_loss(forward(latents, t), target)
+
+        loss = torch.compile(loss) if compiled else loss  # as train --compile: forward and loss
+
         def step():
             optim.zero_grad()
-            torch.nn.functional.mse_loss(forward(latents, t), target).backward()
+            loss(latents).backward()
             optim.step()
 
         return step
@@ -419,15 +424,7 @@ def paper(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, o
     fns = {(task, who): make(model) for task, make in tasks.items()
            for who, model in (("cinr_lab", ours), ("paper", theirs))}  # fmt: skip
     fns["exported_1024_s", "cinr_lab"] = exported
-    fused = torch.compile(lambda latents: torch.nn.functional.mse_loss(ours(latents, t), target))
-    latents = z.clone().requires_grad_()
-    optim = torch.optim.Adam([*ours.parameters(), latents], lr=1e-6)
-
-    def compiled_step():  # the same step through torch.compile (what train --compile does)
-        optim.zero_grad()
-        fused(latents).backward()
-        optim.step()
-
+    compiled_step = trainer(ours, compiled=True)
     try:
         compiled_step()  # compiles, or raises where it cannot
         fns["train_step_s", "cinr_lab compiled"] = compiled_step

@@ -474,6 +474,14 @@ class Trainer:
         )
         return terms
 
+    def step_latents(self, notes: Tensor) -> Tensor | None:
+        """The latents a training step passes to :meth:`loss` for the batch ``notes``: a copy to
+        step on by hand (``latent_update="sgd"``), else ``None`` (the latents themselves, which
+        the optimiser steps)."""
+        if self.config.latent_update != "sgd":
+            return None
+        return self.latents.detach()[notes].clone().requires_grad_(True)
+
     def compile(self) -> str | None:
         """Compute every step's losses (the decoder's forward pass and each error term) through
         ``torch.compile``, which fuses the elementwise work between the matrix multiplies.
@@ -497,9 +505,7 @@ class Trainer:
         try:
             compiled = torch.compile(self.loss)
             notes = torch.arange(min(self.config.batch, len(self.clips)), device=self.device)
-            z = None  # as train_step passes them: the batch's latents, or a copy to step on
-            if self.config.latent_update == "sgd":
-                z = self.latents.detach()[notes].clone().requires_grad_(True)
+            z = self.step_latents(notes)
             with warnings.catch_warnings():
                 # Dynamo tracing through losses' cached STFT-loss factory: the factory only
                 # builds the same auraloss module for the same scales, so its result is constant.
@@ -525,8 +531,7 @@ class Trainer:
             TrainingDiverged: the loss is NaN or infinite (nothing was updated).
         """
         c = self.config
-        sgd = c.latent_update == "sgd"
-        z = self.latents.detach()[notes].clone().requires_grad_(True) if sgd else None
+        z = self.step_latents(notes)
         terms = (self.compiled or self.loss)(notes, z)
         if not torch.isfinite(terms["loss"]):
             raise TrainingDiverged(f"step {self.step + 1}: loss is {terms['loss'].item()}")
@@ -539,7 +544,7 @@ class Trainer:
             _cosine(self.optimizers, c, self.step)
         for optimizer in self.optimizers.values():
             optimizer.step()
-        if sgd:
+        if z is not None:  # the paper's plain gradient step on the batch's latents
             with torch.no_grad():
                 self.latents[notes] = z - c.latent_lr * z.grad
         self.step += 1

@@ -315,9 +315,7 @@ def _losses_and_gradients(trainer, losses, notes):
     """``losses(notes, z)`` as a training step calls it, and the gradients of its loss with
     respect to every parameter and the latents; the trainer's generator is left as it was."""
     state = trainer.gen.get_state()
-    z = None
-    if trainer.config.latent_update == "sgd":
-        z = trainer.latents.detach()[notes].clone().requires_grad_(True)
+    z = trainer.step_latents(notes)
     terms = losses(notes, z)
     wrt = [*trainer.model.parameters(), trainer.latents if z is None else z]
     grads = torch.autograd.grad(terms["loss"], wrt, allow_unused=True)
