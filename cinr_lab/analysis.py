@@ -9,6 +9,8 @@ The paper blames a PCINR's added high-frequency noise on the high density of sta
   points along ``t``, counted on a dense grid and estimated from the sine's phase alone;
 * :func:`superres`: a PCINR rendered at 2× and 4× its training rate, and how much of its energy
   lies above the training Nyquist frequency;
+* :func:`between_harmonics`: the error's energy between a note's harmonics, which added noise
+  and missing partials cannot cancel; :func:`along_training`: all of it at a run's snapshots.
 """
 
 from __future__ import annotations
@@ -102,6 +104,49 @@ def hf_excess(
     high = band_energy(recon, rate, edges)[:, 1] - band_energy(truth, rate, edges)[:, 1]
     total = np.maximum((truth.astype(np.float64) ** 2).sum(-1), np.finfo(np.float64).tiny)
     return high / total
+
+
+def midi_hz(pitch) -> np.ndarray:
+    """Fundamental frequency in Hz of MIDI pitches (A4 = 69 = 440 Hz)."""
+    return 440.0 * 2.0 ** ((np.asarray(pitch, np.float64) - 69) / 12)
+
+
+def between_harmonics(
+    truth: np.ndarray,
+    recon: np.ndarray,
+    f0: np.ndarray,
+    rate: int = NSYNTH_RATE,
+    cutoff: float = 0.0,
+    width: float = 0.25,
+) -> np.ndarray:
+    """The error's energy between a note's harmonics, as a share of the note's energy.
+
+    Counts the bins of ``|FFT(recon − truth)|²`` above ``cutoff`` Hz that lie further than
+    ``width · f0`` from every harmonic ``k · f0``: where a harmonic note has little energy of its
+    own, so the error there is mostly what a model added (hiss, or partials it put in the wrong
+    place). Unlike :func:`hf_excess`, a model that adds noise and also misses partials cannot
+    come out at zero: the error's energy adds up, it does not cancel.
+
+    Args:
+        truth, recon: ``[notes, samples]``.
+        f0: ``[notes]`` each note's fundamental in Hz (:func:`midi_hz` of its pitch).
+        cutoff: count only bins from this frequency up (0: the whole band; 4000: the hiss band).
+        width: half-width of the band kept out around each harmonic, in units of ``f0``.
+
+    Returns:
+        ``[notes]`` shares (≥ 0).
+    """
+    truth, recon = _pair(truth, recon)
+    f0 = np.asarray(f0, np.float64).reshape(-1, 1)
+    if f0.shape[0] != truth.shape[0] or not np.all(f0 > 0):
+        raise ValueError(f"f0 must hold one positive frequency per note; got {f0.ravel()}")
+    n = truth.shape[-1]
+    freqs = np.fft.rfftfreq(n, 1 / rate)[None, :]
+    error = np.abs(np.fft.rfft(recon.astype(np.float64) - truth, axis=-1)) ** 2
+    ratio = freqs / f0
+    between = (np.abs(ratio - np.round(ratio)) > width) & (freqs >= cutoff)
+    total = (np.abs(np.fft.rfft(truth.astype(np.float64), axis=-1)) ** 2).sum(-1)
+    return (error * between).sum(-1) / np.maximum(total, np.finfo(np.float64).tiny)
 
 
 def _pair(truth: np.ndarray, recon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -292,3 +337,56 @@ def resample(wave: np.ndarray, rate: int, target: int) -> np.ndarray:
     import librosa
 
     return librosa.resample(np.asarray(wave, np.float32), orig_sr=rate, target_sr=target)
+
+
+# --------------------------------------------------------------------------- along training
+
+
+def pitches(notes: list[str]) -> np.ndarray:
+    """MIDI pitches of NSynth note names (``keyboard_acoustic_004-060-100`` → 60)."""
+    return np.array([int(name.rsplit("-", 2)[1]) for name in notes])
+
+
+def probe(run: train.Run, truth: np.ndarray) -> dict:
+    """How well ``run`` fits its notes and how much it hisses, in one record.
+
+    Returns:
+        ``{"step", "snr" (mean per-note dB), "mse" (mean summed), "hf_excess" (median,
+        :func:`hf_excess`), "between" and "between_hf" (median error energy between the
+        harmonics, whole band and above 4 kHz: :func:`between_harmonics`), "density" (per
+        layer, the mean over units of the first note's stationary-point density lower bound;
+        ``None`` for a decoder without units along time)}``.
+    """
+    from cinr_lab import metrics
+
+    recon = run.render().numpy()
+    f0 = midi_hz(pitches(run.notes))
+    density = None
+    if run.model.continuous:
+        points = stationary_points(run.model, run.latents[0])
+        density = [float(x) for x in points.lower_bound.mean(1)]
+    return {
+        "step": run.step,
+        "snr": float(metrics.snr(truth, recon).mean()),
+        "mse": float(metrics.mse(truth, recon).mean()),
+        "hf_excess": float(np.median(hf_excess(truth, recon))),
+        "between": float(np.median(between_harmonics(truth, recon, f0))),
+        "between_hf": float(np.median(between_harmonics(truth, recon, f0, cutoff=HF_CUTOFF))),
+        "density": density,
+    }
+
+
+def along_training(path, truth: np.ndarray | None = None) -> list[dict]:
+    """:func:`probe` at the run's initialisation, at each of its snapshots, and at its end.
+
+    Args:
+        path: a run folder (its snapshots: ``TrainConfig.snapshots``).
+        truth: its notes (default: read from the run's data).
+
+    Returns:
+        Records in step order.
+    """
+    final = train.load_run(path, device="cpu")
+    truth = final.truth() if truth is None else truth
+    steps = [0, *(k for k in train.snapshot_steps(path) if k < final.step)]
+    return [probe(train.load_run(path, "cpu", k), truth) for k in steps] + [probe(final, truth)]

@@ -77,6 +77,114 @@ def check(
     return list(claims)
 
 
+# --------------------------------------------------------------------------- comparing runs
+
+PLATEAU = 0.9
+"""A run is on the silence plateau while its summed MSE (mean over notes) is at least this
+fraction of silence's (mean per-note SNR below about 0.5 dB): the MSE-optimal output of notes the
+decoder cannot tell apart is their mean, and the mean of many notes is close to silence. No
+comparison with such a run is a finding: it compares against a model that has not learned."""
+
+LEVEL = 0.95
+"""Confidence level of :func:`paired_ci`."""
+
+BOOTSTRAPS = 4000
+"""Resamples :func:`paired_ci` draws."""
+
+
+@dataclass(frozen=True)
+class Runs:
+    """One row's runs on one set, as a comparison needs them.
+
+    Attributes:
+        name: the row (``"PCINR"``).
+        values: ``{metric: [seeds, notes]}`` per-note values, notes in the same order for every
+            row of the set; a metric may be missing (records written before per-note values).
+        mse: each seed's summed MSE, mean over notes, ``[seeds]``.
+        silence: silence's summed MSE on the same notes (mean over notes).
+    """
+
+    name: str
+    values: Mapping[str, np.ndarray]
+    mse: Sequence[float]
+    silence: float
+
+    def plateau(self) -> str | None:
+        """Why this row is on the silence plateau (its worst seed), or None when it is not."""
+        worst = int(np.argmax(self.mse))
+        ratio = self.mse[worst] / self.silence
+        if ratio < PLATEAU:
+            return None
+        return f"{self.name} seed {worst}: MSE {ratio:.2f} × silence's"
+
+
+def paired_ci(
+    a: np.ndarray, b: np.ndarray, level: float = LEVEL, boots: int = BOOTSTRAPS, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean difference ``a − b`` and its bootstrap confidence interval, paired by note.
+
+    Each resample draws the notes with replacement (the same notes for both rows: the pairing)
+    and, for each row on its own, its seeds with replacement (seeds of two architectures are not
+    paired); the statistic is the mean over the drawn notes of each row's mean over its drawn
+    seeds. The interval is the resamples' central ``level`` quantiles (percentile bootstrap).
+
+    Args:
+        a, b: ``[seeds, notes]`` per-note values of two rows on the same notes (the seed
+            counts may differ).
+
+    Returns:
+        ``(difference of means, low, high)``.
+    """
+    a, b = np.atleast_2d(np.asarray(a, float)), np.atleast_2d(np.asarray(b, float))
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"paired by note: {a.shape[1]} notes against {b.shape[1]}")
+    rng = np.random.default_rng(seed)
+    notes = rng.integers(0, a.shape[1], (boots, a.shape[1]))
+
+    def resampled(x: np.ndarray) -> np.ndarray:  # [boots, notes]: each note's mean over seeds
+        seeds = rng.integers(0, x.shape[0], (boots, x.shape[0]))
+        per_note = x[seeds].mean(axis=1)  # [boots, notes]
+        return np.take_along_axis(per_note, notes, axis=1)
+
+    stats = (resampled(a) - resampled(b)).mean(axis=1)
+    tail = (1 - level) / 2
+    low, high = np.quantile(stats, [tail, 1 - tail])
+    return float(a.mean() - b.mean()), float(low), float(high)
+
+
+def better(first: Runs, second: Runs, metric: str, higher: bool = False) -> tuple[bool | None, str]:
+    """Does ``first`` beat ``second`` on ``metric`` (lower is better unless ``higher``)?
+
+    Returns:
+        ``(verdict, numbers)``: True when the :func:`paired_ci` interval of the difference lies
+        wholly on the better side, False when wholly on the worse side, None when it holds 0
+        (no difference resolved), when either row is on the silence plateau (``"n/a (on the
+        silence plateau: ...)"``), or when the records hold no per-note values of ``metric``.
+    """
+    stuck = [why for why in (first.plateau(), second.plateau()) if why]
+    if stuck:
+        return None, f"n/a (on the silence plateau: {'; '.join(stuck)})"
+    if metric not in first.values or metric not in second.values:
+        return None, f"n/a (no per-note {metric} in the records)"
+    diff, low, high = paired_ci(first.values[metric], second.values[metric])
+    if higher:
+        verdict = True if low > 0 else False if high < 0 else None
+    else:
+        verdict = True if high < 0 else False if low > 0 else None
+    numbers = f"{first.name} − {second.name} {diff:+.3g} [{low:+.3g}, {high:+.3g}]"
+    return verdict, numbers + ("" if verdict is not None else ", interval holds 0")
+
+
+def every(verdicts: Sequence[bool | None]) -> bool | None:
+    """A claim about all cases: False if one fails, True if all hold, else None."""
+    return False if False in verdicts else True if all(v is True for v in verdicts) else None
+
+
+def some(verdicts: Sequence[bool | None]) -> bool | None:
+    """A claim about one case or another: True if one holds, False if all fail, else None."""
+    return True if True in verdicts else False if all(v is False for v in verdicts) else None
+
+
 # --------------------------------------------------------------------------- notebook 02
 
 

@@ -11,7 +11,7 @@
 ``cinr-lab runs``         train (or load) the runs the analysis notebooks share
 ``cinr-lab export-model`` a finished run's weights and latents as a shipped model folder
 ``cinr-lab encode``       fit a latent to a sound of your own with a trained decoder frozen
-``cinr-lab recipes``      race training recipes on the wall clock (sweep, race, stability)
+``cinr-lab recipes``      race training recipes on the wall clock (sweep, race, stability, fit)
 ``cinr-lab bench``        speed figures for this machine
 
 Errors in the input (a missing folder, a malformed file, an impossible selection) end the command
@@ -355,6 +355,13 @@ def _runs(args: argparse.Namespace) -> int:
 def _recipes(args: argparse.Namespace) -> int:
     from cinr_lab import recipes
 
+    if args.recipes_command == "fit":
+        report = recipes.fit_sweep(
+            args.model, args.set, args.out, args.seconds, args.items, args.runs,
+            str(args.data) if args.data else None,
+        )  # fmt: skip
+        print(report.read_text())
+        return 0
     if args.recipes_command == "stability":
         report = recipes.stability(
             args.out, steps=args.steps, every=args.every, recipe_name=args.recipe,
@@ -401,7 +408,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for tests and documentation."""
-    from cinr_lab import experiments, train
+    from cinr_lab import experiments, recipes, train
 
     parser = argparse.ArgumentParser(prog="cinr-lab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -615,9 +622,9 @@ def build_parser() -> argparse.ArgumentParser:
     rc = commands.add_parser("recipes", help="race training recipes on the wall clock")
     rc_commands = rc.add_subparsers(dest="recipes_command", required=True)
 
-    def recipe_run_options(sub: argparse.ArgumentParser) -> None:
+    def recipe_run_options(sub: argparse.ArgumentParser, items: int = 64) -> None:
         """The notes, data and folders every ``recipes`` command shares."""
-        sub.add_argument("--items", type=int, default=64, help="notes (default 64)")
+        sub.add_argument("--items", type=int, default=items, help=f"notes (default {items})")
         sub.add_argument("--set", choices=nsynth.SETS, default="keyboard")
         sub.add_argument("--data", type=Path, help=root_help)
         sub.add_argument("--runs", type=Path, default=Path("runs/recipes"), help="run folders")
@@ -632,6 +639,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--seconds", type=float, help="training seconds per entry")
         sub.add_argument("--every", type=float, help="seconds between evaluations")
         recipe_run_options(sub)
+    sub = rc_commands.add_parser(
+        "fit", help="the fit scale's learning rates: the paper's, 3x and 10x (150 s each)"
+    )
+    sub.add_argument("--model", choices=list(recipes.FIT_LRS), required=True)
+    sub.add_argument("--seconds", type=float, default=150.0, help="training seconds per rate")
+    recipe_run_options(sub, items=16)
     sub = rc_commands.add_parser(
         "stability", help="recipe 'ours' for 5,000 steps: does it stay off the silence plateau?"
     )

@@ -75,7 +75,8 @@ def halved(tensor: torch.Tensor) -> bool:
     return tensor.is_floating_point() and tensor.dim() >= 2 and min(tensor.shape) > 1
 
 
-def _as_float16(state: dict) -> dict:
+def as_float16(state: dict) -> dict:
+    """``state`` (a checkpoint's dict) with its :func:`halved` tensors stored as float16."""
     model = {k: v.half() if halved(v) else v for k, v in state["model"].items()}
     latents = state["latents"].half() if halved(state["latents"]) else state["latents"]
     return {**state, "model": model, "latents": latents}
@@ -142,7 +143,7 @@ def export(
     state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=True)
     state = {k: state[k] for k in KEEP if k in state}
     if float16:
-        state = _as_float16(state)
+        state = as_float16(state)
         _check_float16(loaded, state, run)  # the run loaded above; its model is not used after
     buffer = io.BytesIO()
     torch.save(state, buffer)

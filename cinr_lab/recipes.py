@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from cinr_lab import atomic, bench, checks, metrics, runfolder, train
+from cinr_lab.claims import PLATEAU
 
 SWEEP: dict[str, dict] = {
     "paper": {"recipe": "paper"},
@@ -49,6 +50,23 @@ SWEEP: dict[str, dict] = {
 
 RACE: dict[str, dict] = {"paper": {"recipe": "paper"}, "ours": {"recipe": "ours"}}
 """Issue 10's bench: the paper's recipe against ours, on the same model, notes and batch."""
+
+
+FIT_LRS: dict[str, tuple[float, ...]] = {"tcnn": (1e-4, 3e-4, 1e-3), "pcinr": (1e-5, 3e-5, 1e-4)}
+"""The decoder learning rates the ``fit`` scale's rate was chosen from (``cinr-lab recipes fit``):
+the paper's own (1e-4 for the TCNN, 1e-5 for the PCINR) and 3× and 10× it, on the paper's recipe."""
+
+
+def fit_sweep(
+    model: str, set_name: str, out: str | Path, seconds: float = 150.0, items: int = 16,
+    runs: str | Path = "runs/recipes", data: str | None = None,
+) -> Path:  # fmt: skip
+    """Race :data:`FIT_LRS` ``[model]`` on ``items`` notes of ``set_name`` (all notes every step),
+    ``seconds`` of training each → ``out/fit_sweep_<model>_<set>.{jsonl,md}``."""
+    entries = {f"paper, lr {lr:g}": {"recipe": "paper", "lr": lr} for lr in FIT_LRS[model]}
+    name = f"fit_sweep_{model}_{set_name}"
+    return race(entries, seconds, out, name, runs, model, set_name, items, items,
+                every=seconds / 5, data=data)  # fmt: skip
 
 
 def entry_config(entry: dict, **data) -> train.TrainConfig:
@@ -157,11 +175,6 @@ def markdown(records: list[dict], seconds: float, common: dict) -> str:
         lines.append(f"- {r['label']}: {points}")
     return "\n".join(lines) + "\n"
 
-
-PLATEAU = 0.9
-"""A reconstruction is on the silence plateau while its summed MSE is at least this fraction of
-silence's (mean per-note SNR below about 0.5 dB): the MSE-optimal output of notes the decoder
-cannot tell apart is their mean, and the mean of many notes is close to silence."""
 
 ROLLING_STEPS = 100
 """Steps in the rolling mean of the per-step MSE estimate that :func:`stability` also checks."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinr_lab import atomic, checks, metrics, nsynth
+from cinr_lab import analysis, atomic, checks, claims, metrics, nsynth, train
 from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit, paper_sets, run_grid
 
 __all__ = ["ARCHS", "DEFAULT_SCALE", "SCALES", "build", "findings", "fit"]
@@ -104,17 +104,39 @@ def evaluate_cell(
     name = scale if isinstance(scale, str) else "custom"
     start = time.perf_counter()
     truth = nsynth.load(data, subset=set_name, items=cfg.items).audio
+    run = None
     if arch == "Silence":
         estimate = metrics.silence(truth)
     elif arch == "Noise":
         estimate = metrics.noise(truth, seed)
     else:
-        estimate = fit(scale, set_name, arch, seed, runs, data, progress).render().numpy()
-    values = metrics.evaluate(truth, estimate, progress=False, cdpam_items=cfg.cdpam_items)
+        run = fit(scale, set_name, arch, seed, runs, data, progress)
+        estimate = run.render().numpy()
     record = {"scale": name, "set": set_name, "arch": arch, "seed": seed}
-    record |= {k: float(v.mean()) for k, v in values.items()}  # means over notes
+    record |= scores(truth, estimate, cfg.cdpam_items)
+    if run is not None and cfg.steps in train.snapshot_steps(run.path) and run.step > cfg.steps:
+        # A run given more steps for equal compute (Scale.compute): also at equal steps.
+        early = train.load_run(run.path, "cpu", cfg.steps).render().numpy()
+        record["equal_steps"] = {"step": cfg.steps, **scores(truth, early, cfg.cdpam_items)}
+    if run is not None and train.snapshot_steps(run.path):
+        record["training"] = analysis.along_training(run.path, truth)
     record["seconds"] = round(time.perf_counter() - start, 1)
     return record
+
+
+def scores(truth: np.ndarray, estimate: np.ndarray, cdpam_items: int | None) -> dict:
+    """Every metric's mean over notes, and (``"per_note"``) each note's value, for verdicts
+    paired by note (:func:`cinr_lab.claims.paired_ci`)."""
+    values = metrics.evaluate(truth, estimate, progress=False, cdpam_items=cdpam_items)
+    out: dict = {k: float(v.mean()) for k, v in values.items()}
+    out["per_note"] = {k: [float(f"{x:.6g}") for x in v] for k, v in values.items()}
+    return out
+
+
+def at_equal_steps(records: list[dict]) -> list[dict]:
+    """``records`` with each run that trained longer for equal compute read at equal steps
+    (its ``equal_steps`` snapshot scores) instead."""
+    return [{**r, **r["equal_steps"]} if "equal_steps" in r else r for r in records]
 
 
 def aggregate(records: list[dict], sets) -> dict[str, dict[str, tuple[float, float]]]:
@@ -151,38 +173,56 @@ def relative_to_silence(table) -> dict[str, dict[str, float]]:
     }
 
 
-def findings(table) -> list[tuple[str, bool | None]]:
-    """The paper's findings, each with whether this table reproduces it (None: not measurable)."""
+def runs_of(records: list[dict], set_name: str, arch: str) -> claims.Runs | None:
+    """A row's runs on one set as :func:`cinr_lab.claims.better` compares them (None: no run).
 
-    def value(arch, col):
-        return table.get(arch, {}).get(col, (None,))[0]
-
-    out = []
-    measured = [s for s in nsynth.SETS if value("PCINR", f"mse {s}") is not None]
-    mse_win = [value("PCINR", f"mse {s}") < value("TCNN", f"mse {s}") for s in measured]
-    out.append(
-        ("PCINRs beat TCNNs on MSE on both sets", all(mse_win) if len(mse_win) == 2 else None)
+    Per-note values are kept for the metrics every seed's record holds them for (records
+    written before cinr_lab kept per-note values have none, and their verdicts are n/a)."""
+    rows = sorted(
+        (r for r in records if r["set"] == set_name and r["arch"] == arch), key=lambda r: r["seed"]
     )
+    silence = [r["mse"] for r in records if r["set"] == set_name and r["arch"] == "Silence"]
+    if not rows or not silence:
+        return None
+    values = {
+        m: np.array([r["per_note"][m] for r in rows])
+        for m in METRICS + EXTRA_METRICS
+        if all(m in r.get("per_note", {}) for r in rows)
+    }
+    return claims.Runs(arch, values, [r["mse"] for r in rows], silence[0])
+
+
+def findings(records: list[dict]) -> list[claims.Claim]:
+    """The paper's findings, each judged in ``records`` (one scale's, any sets and seeds).
+
+    A comparison holds when the paired per-note bootstrap interval of the difference lies on its
+    side (:func:`cinr_lab.claims.better`), and is n/a when a run of it is on the silence plateau;
+    "on both sets" needs both. A claim whose rows or sets were not run is "not measured".
+    """
+    out = []
+
+    def judge(text, pairs, combine, metric, higher=False):
+        pairs = [(runs_of(records, s, a), runs_of(records, s, b), s) for s, a, b in pairs]
+        if not pairs or any(a is None or b is None for a, b, _ in pairs):
+            out.append(claims.Claim(text, None, "not measured"))
+            return
+        judged = [(s, *claims.better(a, b, metric, higher)) for a, b, s in pairs]
+        numbers = "; ".join(f"{s}: {why}" for s, _, why in judged)
+        out.append(claims.Claim(text, combine([v for _, v, _ in judged]), numbers))
+
+    both = [s for s in nsynth.SETS if any(r["set"] == s for r in records)]
+    both = both if len(both) == 2 else []
+    judge("PCINRs beat TCNNs on MSE on both sets",
+          [(s, "PCINR", "TCNN") for s in both], claims.every, "mse")  # fmt: skip
     for m in ("cdpam", "multi_stft"):
         name = METRIC_NAMES[m]
-        p, t = value("PCINR", f"{m} keyboard"), value("TCNN", f"{m} keyboard")
-        lost = None if p is None or t is None else p > t
-        out.append((f"on the keyboard set the plain PCINR loses to the TCNN on {name}", lost))
-        w, wr = value("PCINR Wide", f"{m} keyboard"), value("PCINR WR", f"{m} keyboard")
-        better = None if p is None or w is None or wr is None else min(w, wr) < p
-        out.append(
-            (f"on the keyboard set Wide or WR improves on the plain PCINR in {name}", better)
-        )
-    ours = [value("PCINR (ours)", f"mse {s}") for s in measured]  # not the paper's: ours
-    won = [
-        o < value("PCINR", f"mse {s}") for o, s in zip(ours, measured, strict=True) if o is not None
-    ]
-    out.append(
-        (
-            "recipe 'ours' beats the paper's recipe on MSE at equal wall time on both sets",
-            all(won) if len(won) == 2 else None,
-        )
-    )
+        judge(f"on the keyboard set the plain PCINR loses to the TCNN on {name}",
+              [("keyboard", "TCNN", "PCINR")], claims.every, m)  # fmt: skip
+        judge(f"on the keyboard set Wide or WR improves on the plain PCINR in {name}",
+              [("keyboard", "PCINR Wide", "PCINR"), ("keyboard", "PCINR WR", "PCINR")],
+              claims.some, m)  # fmt: skip
+    judge("recipe 'ours' beats the paper's recipe on MSE at equal wall time on both sets",
+          [(s, "PCINR (ours)", "PCINR") for s in both], claims.every, "mse")  # fmt: skip
     return out
 
 
@@ -224,11 +264,19 @@ def write_tables(records: list[dict], sets, out: Path) -> None:
                 f"| {arch} | " + " | ".join(fmt(PAPER[arch].get(c)) for c in columns) + " |"
             )
     lines += ["", "## The paper's findings at this scale", ""]
-    for text, ok in findings(table):
-        lines.append(
-            f"- {text}: "
-            + {True: "**reproduced**", False: "**not reproduced**", None: "not measured"}[ok]
-        )
+    for c in findings(records):
+        word = {True: "**reproduced**", False: "**not reproduced**", None: "n/a"}[c.holds]
+        word = "not measured" if c.numbers == "not measured" else word
+        lines.append(f"- {c.text}: {word}" + ("" if word == "not measured" else f" ({c.numbers})"))
     seeds = sorted({r["seed"] for r in records})
-    lines += ["", f"Seeds: {len(seeds)}. Mean ± std over seeds of each metric's mean over notes."]
+    lines += [
+        "",
+        f"Seeds: {len(seeds)}. Mean ± std over seeds of each metric's mean over notes. "
+        "A finding is "
+        f"judged by the {claims.LEVEL:.0%} paired per-note bootstrap interval of the difference "
+        "(notes resampled together, each row's seeds on their own): reproduced when it lies on "
+        "the finding's side, not reproduced when on the other, n/a when it holds 0 or when a run "
+        f"compared is on the silence plateau (MSE ≥ {claims.PLATEAU} × silence's): such a run "
+        "has not learned its notes.",
+    ]
     atomic.write_text(out / "table1.md", "\n".join(lines) + "\n")

@@ -107,6 +107,10 @@ class TrainConfig:
             per-note SNR rather than the loudest notes' error.
         seed: seeds the decoder's initialisation, the latents, batches and coordinates.
         checkpoint_every: steps between checkpoints (one is always written at the end).
+        snapshots: steps at which the model and latents are also kept, weights only, as
+            ``RUN/snapshots/step-<step>.pt`` (matrices in float16, as an export stores them), so
+            a run can be measured along its training (:func:`load_snapshot`). Like ``steps`` and
+            ``checkpoint_every``, not part of the run's identity.
         precision: ``"float32"``, or ``"bf16"``: the decoder's forward pass under bfloat16
             autocast (matrix multiplies and convolutions in bf16, weights, optimiser and losses
             in float32), for decoders that are not continuous in time (the TCNN family) only:
@@ -133,6 +137,7 @@ class TrainConfig:
     stft_weight: float = 1.0
     seed: int = 0
     checkpoint_every: int = 200
+    snapshots: tuple[int, ...] = ()
     optimizer: str = "adam"
     weight_decay: float = 0.0
     schedule: str = "constant"
@@ -147,6 +152,9 @@ class TrainConfig:
     precision: str = "float32"
 
     def __post_init__(self):
+        object.__setattr__(self, "snapshots", tuple(self.snapshots))  # JSON gives a list
+        for step in self.snapshots:
+            checks.integer("snapshots", step, minimum=1)
         for name in ("steps", "batch", "coords", "checkpoint_every", "plateau_epochs"):
             checks.integer(name, getattr(self, name), minimum=1)
         checks.integer("items", self.items, minimum=1, optional=True)
@@ -612,6 +620,8 @@ class Trainer:
                     )
                     if self.step % c.checkpoint_every == 0 or self.step == c.steps:
                         self.save()
+                    if self.step in c.snapshots:
+                        self.snapshot()
                     if on_time is not None and self.seconds >= next_call:
                         on_time(self)
                         called_at = self.step
@@ -678,6 +688,26 @@ class Trainer:
         torch.save(state, buffer)
         atomic.write_bytes(self.path / "checkpoint.pt", buffer.getvalue())
         self.saved_step = self.step
+
+    def snapshot(self) -> Path:
+        """Keep this step's model and latents in ``RUN/snapshots/step-<step>.pt`` (weights only,
+        matrices in float16 as :func:`cinr_lab.pretrained.export` stores them); returns it."""
+        from cinr_lab.pretrained import as_float16
+
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "run": self.run_id,
+            "step": self.step,
+            "model_config": dataclasses.asdict(self.model_config),
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "latents": self.latents.detach().cpu(),
+        }
+        buffer = io.BytesIO()
+        torch.save(as_float16(state), buffer)
+        path = snapshot_path(self.path, self.step)
+        path.parent.mkdir(exist_ok=True)
+        atomic.write_bytes(path, buffer.getvalue())
+        return path
 
     def write_audio(self) -> None:
         """Render every note to ``RUN/audio/<note_str>.wav`` (float32, 16 kHz)."""
@@ -778,13 +808,18 @@ LATER_FIELDS = {"precision": "float32"}
 value they are left out of :func:`run_id`, so an earlier run keeps its identity."""
 
 
+NOT_IDENTITY = ("steps", "checkpoint_every", "snapshots")
+"""TrainConfig fields that say how long a run trains and what it keeps on the way, not what it
+is: a resume may change them, and :func:`run_id` leaves them out."""
+
+
 def run_id(config: dict[str, Any]) -> str:
-    """What makes a run itself: its model, settings (but ``steps``, ``checkpoint_every``, which a
-    resume may change), notes and data, hashed. Its checkpoints carry it."""
+    """What makes a run itself: its model, settings (but :data:`NOT_IDENTITY`), notes and data,
+    hashed. Its checkpoints carry it."""
     train_fields = {
         k: v
         for k, v in config["train"].items()
-        if k not in ("steps", "checkpoint_every") and LATER_FIELDS.get(k, ...) != v
+        if k not in NOT_IDENTITY and LATER_FIELDS.get(k, ...) != v
     }
     key = {k: config.get(k) for k in ("model", "notes", "data")} | {"train": train_fields}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -835,16 +870,30 @@ def _read_run(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return config, state
 
 
-def load_run(path, device: str | torch.device | None = None) -> Run:
+def snapshot_path(path, step: int) -> Path:
+    """Where the run in ``path`` keeps its snapshot of ``step`` (``TrainConfig.snapshots``)."""
+    return Path(path) / "snapshots" / f"step-{step:06d}.pt"
+
+
+def snapshot_steps(path) -> list[int]:
+    """The steps the run in ``path`` has snapshots of, ascending."""
+    return sorted(int(p.stem.split("-")[1]) for p in (Path(path) / "snapshots").glob("step-*.pt"))
+
+
+def load_run(path, device: str | torch.device | None = None, step: int | None = None) -> Run:
     """Load a run folder's model and latents from its checkpoint (eval mode).
 
     Args:
         path: the run folder.
         device: where the model goes (``None``: CUDA when present, else the CPU). The latents
             stay on the CPU; rendering moves them to the model in chunks and returns CPU tensors.
+        step: load the run's snapshot of this step instead (:func:`snapshot_steps`); 0 is the
+            run's initialisation, rebuilt from its seed.
     """
     path = Path(path)
     config, state = _read_run(path)
+    if step is not None:
+        state = _snapshot_state(path, config, step)
     model_config = models.ModelConfig.from_dict(config["model"])
     model = models.build(model_config)
     try:
@@ -862,6 +911,31 @@ def load_run(path, device: str | torch.device | None = None) -> Run:
         state["step"],
         config.get("data"),
     )
+
+
+def _snapshot_state(path: Path, config: dict, step: int) -> dict:
+    """The weights and latents of the run's ``step``: a kept snapshot, or step 0 rebuilt."""
+    if step == 0:
+        tc = TrainConfig(**config["train"])
+        mc = models.ModelConfig.from_dict(config["model"])
+        with torch.random.fork_rng(devices=[]):  # as Trainer.__init__ draws them
+            torch.manual_seed(tc.seed)
+            model = models.build(mc)
+        latents = torch.randn(
+            len(config["notes"]), mc.latent_dim, generator=torch.Generator().manual_seed(tc.seed)
+        ).mul_(tc.latent_std)
+        return {"step": 0, "model": model.state_dict(), "latents": latents}
+    file = snapshot_path(path, step)
+    if not file.is_file():
+        kept = ", ".join(map(str, snapshot_steps(path))) or "none"
+        raise RunError(f"{file}: no snapshot of step {step} (the run keeps: {kept})")
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many kinds for a damaged file
+        raise RunError(f"{file}: corrupt or unreadable ({type(err).__name__}: {err})") from err
+    if state.get("run") != run_id(config) or state.get("step") != step:
+        raise RunError(f"{file}: is not this run's snapshot of step {step}")
+    return state
 
 
 def check_data(path: Path, recorded: dict | None, root: Path) -> None:
@@ -903,7 +977,9 @@ def fit_or_load(
     """The run in ``path``: trained now if absent, resumed if unfinished, loaded if finished.
 
     This is how notebooks share runs: a later notebook asking for the same run loads it instead
-    of training again. A folder holding a run with other configs is an error, never overwritten.
+    of training again. A folder holding a run with other configs is an error, never overwritten;
+    a run of the same identity asked for more steps (or other snapshots: :data:`NOT_IDENTITY`)
+    is trained further to them, so a scale's steps can grow without training anything twice.
     """
     path = Path(path)
     if not (path / "config.json").exists():
@@ -915,14 +991,27 @@ def fit_or_load(
     # Read back as configs, so fields added since the run was saved take their defaults.
     saved_model = dataclasses.asdict(models.ModelConfig.from_dict(config["model"]))
     saved_train = dataclasses.asdict(TrainConfig(**config["train"]))  # fields added since: default
-    if saved_train != dataclasses.asdict(train_config) or saved_model != wanted_model:
+    wanted_train = dataclasses.asdict(train_config)
+
+    def identity(fields: dict) -> dict:
+        return {k: v for k, v in fields.items() if k not in NOT_IDENTITY}
+
+    if identity(saved_train) != identity(wanted_train) or saved_model != wanted_model:
         raise RunError(
             f"{path}: holds a run with other settings; delete it or choose another folder"
         )
     if not (path / "checkpoint.pt").exists():
         raise RunError(f"{path}: holds a run that never reached its first checkpoint; delete it")
     check_data(path, config.get("data"), nsynth.resolve_root(train_config.data))
-    if load_run(path).step < train_config.steps:
+    step = load_run(path).step
+    if saved_train != wanted_train:
+        if train_config.steps < step:
+            raise RunError(
+                f"{path}: is at step {step}, past the {train_config.steps} steps asked for"
+            )
+        config["train"] = {**config["train"], **{k: wanted_train[k] for k in NOT_IDENTITY}}
+        atomic.write_text(path / "config.json", json.dumps(config, indent=1))
+    if step < train_config.steps:
         Trainer.resume(path).fit(progress)
     return load_run(path)
 

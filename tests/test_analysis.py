@@ -128,3 +128,23 @@ def test_superres_renders_every_rate_and_resampling_adds_nothing_above_nyquist()
     up = analysis.resample(truth, RATE, 4 * RATE)
     assert analysis.energy_above(up, 4 * RATE, RATE / 2) < 1e-4
     assert analysis.energy_above(tone(12000, n=6400, rate=64000), 64000) > 0.999
+
+
+def test_between_harmonics_counts_added_noise_not_the_partials():
+    """A reconstruction off only at its harmonics' amplitudes scores near 0 between them; one
+    with noise added scores the noise's share there, whatever it misses at the harmonics."""
+    rate, n = 16000, 16000
+    t = np.arange(n) / rate
+    f0 = analysis.midi_hz(60)
+    truth = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 8))[None]
+    quieter = 0.5 * truth  # misses half of every partial: error only at the harmonics
+    assert analysis.between_harmonics(truth, quieter, [f0])[0] < 1e-3  # leakage of 1-s bins
+    noise = 0.2 * np.random.default_rng(0).standard_normal((1, n))
+    noisy = analysis.between_harmonics(truth, quieter + noise, [f0])[0]
+    share = 0.5 * (noise**2).sum() / (truth**2).sum()  # half the bins lie between harmonics
+    assert noisy == pytest.approx(share, rel=0.1)
+    above = analysis.between_harmonics(truth, quieter + noise, [f0], cutoff=4000.0)[0]
+    assert above == pytest.approx(noisy / 2, rel=0.1)  # 4-8 kHz is half the band
+    assert list(analysis.pitches(["keyboard_acoustic_004-060-100", "a_b_1-127-025"])) == [60, 127]
+    with pytest.raises(ValueError, match="one positive frequency per note"):
+        analysis.between_harmonics(truth, noisy * truth, [0.0])

@@ -137,3 +137,37 @@ def test_beyond_fits_better_only_when_every_seed_does():
     assert found[better.format("Worse")].holds is False  # 0.4 < 0.5: below every PCINR seed
     means_only = {c.text: c.holds for c in claims.beyond(table, own)}
     assert means_only[better.format("Close")] is True  # without seeds the means decide
+
+
+def test_paired_interval_resolves_a_shift_every_note_shares():
+    rng = np.random.default_rng(0)
+    notes = rng.uniform(1, 10, 16)  # notes differ a lot; the pairing removes that
+    a = notes + 0.2 + 0.05 * rng.standard_normal((3, 16))
+    b = notes + 0.05 * rng.standard_normal((3, 16))
+    diff, low, high = claims.paired_ci(a, b)
+    assert diff == pytest.approx(0.2, abs=0.05) and 0 < low < diff < high
+    unpaired = claims.paired_ci(a, b[:, ::-1])  # notes no longer matched: the spread swamps it
+    assert unpaired[1] < 0 < unpaired[2]
+    with pytest.raises(ValueError, match="paired by note"):
+        claims.paired_ci(a, b[:, :8])
+
+
+def test_better_refuses_a_verdict_against_the_plateau():
+    values = {"mse": np.ones((2, 4))}
+    fitted = claims.Runs("A", values, [1.0, 1.1], silence=10.0)
+    silent = claims.Runs("B", {"mse": 9 * np.ones((2, 4))}, [8.0, 9.3], silence=10.0)
+    verdict, numbers = claims.better(fitted, silent, "mse")
+    assert (
+        verdict is None
+        and numbers == "n/a (on the silence plateau: B seed 1: MSE 0.93 × silence's)"
+    )
+    learned = claims.Runs("B", {"mse": 3 * np.ones((2, 4))}, [3.0, 3.0], silence=10.0)
+    assert claims.better(fitted, learned, "mse")[0] is True
+    assert claims.better(learned, fitted, "mse")[0] is False
+    assert claims.better(learned, fitted, "mse", higher=True)[0] is True
+    assert claims.better(fitted, learned, "cdpam") == (
+        None,
+        "n/a (no per-note cdpam in the records)",
+    )
+    assert claims.every([True, None]) is None and claims.every([True, False]) is False
+    assert claims.some([None, True]) is True and claims.some([False, False]) is False

@@ -399,3 +399,47 @@ def test_cli_train_compile_keeps_the_runs_identity(make_nsynth, tmp_path, capsys
     resume = ["train", "--resume", "--steps", "3", "--compile", "--out", str(tmp_path / "e")]
     assert main(resume) == 0  # an eager run resumed compiled
     assert train.load_run(tmp_path / "e").step == 3
+
+
+def test_snapshots_keep_the_model_along_training(make_nsynth, tmp_path):
+    """A run keeps its model at the steps it is told to; a snapshot of the last step renders what
+    the run renders (float16 matrices: within the export's tolerance); step 0 is the init,
+    rebuilt from the seed; and snapshots are not part of the run's identity."""
+    cfg = config(make_nsynth(), snapshots=[2, 4])
+    assert cfg.snapshots == (2, 4)  # a list (as JSON gives) becomes a tuple
+    path = train.Trainer.create(tmp_path / "r", cfg, TINY_PCINR).fit(progress=False)
+    assert train.snapshot_steps(path) == [2, 4]
+    final = train.load_run(path)
+    # the run's own step 6, as a snapshot would hold it: compare the renders
+    fresh = train.Trainer.resume(path)
+    fresh.snapshot()
+    kept = train.load_run(path, step=6)
+    assert kept.step == 6
+    assert float((kept.render() - final.render()).abs().max()) < 1e-3
+    init = train.load_run(path, step=0)
+    again = train.Trainer.create(tmp_path / "s", dataclasses.replace(cfg, steps=1), TINY_PCINR)
+    torch.testing.assert_close(init.latents, again.latents.detach(), rtol=0, atol=0)
+    for name, value in again.model.state_dict().items():
+        torch.testing.assert_close(init.model.state_dict()[name], value, rtol=0, atol=0)
+    assert not torch.equal(train.load_run(path, step=2).latents, final.latents)
+    with pytest.raises(train.RunError, match="no snapshot of step 3 .*keeps: 2, 4, 6"):
+        train.load_run(path, step=3)
+    same = json.loads((path / "config.json").read_text())
+    same["train"]["snapshots"] = [5]
+    assert train.run_id(same) == train.run_id(json.loads((path / "config.json").read_text()))
+
+
+def test_fit_or_load_trains_a_run_further_when_asked_for_more_steps(make_nsynth, tmp_path):
+    """Steps and snapshots are not a run's identity: asking for more trains the same run on,
+    keeping its folder; fewer steps than it has done, or other settings, are refused."""
+    cfg = config(make_nsynth(), steps=3)
+    train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
+    longer = dataclasses.replace(cfg, steps=6, snapshots=(4,))
+    run = train.fit_or_load(tmp_path / "r", longer, TINY_PCINR, progress=False)
+    assert run.step == 6 and run.train_config == longer
+    assert train.snapshot_steps(tmp_path / "r") == [4]
+    assert list(train.loss_curve(tmp_path / "r")["step"]) == [1, 2, 3, 4, 5, 6]
+    with pytest.raises(train.RunError, match="at step 6, past the 3 steps"):
+        train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
+    with pytest.raises(train.RunError, match="other settings"):
+        train.fit_or_load(tmp_path / "r", dataclasses.replace(longer, lr=1e-4), TINY_PCINR)
