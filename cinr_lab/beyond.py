@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinr_lab import analysis, atomic, checks, metrics, nsynth, train
+from cinr_lab import analysis, atomic, checks, claims, metrics, nsynth, train
 from cinr_lab.audio import write_wav
 from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit, paper_sets, run_grid
 
@@ -164,6 +164,17 @@ def examples(
                 continue  # written with the first variant (rewriting would only churn its header)
             write_wav(target, wave, subtype="FLOAT")
     return folder
+
+
+def plateau(records: list[dict], silence: dict[str, float]) -> dict[str, dict[str, str | None]]:
+    """``{set: {variant: why it is on the silence plateau, or None}}`` (its worst seed against
+    :data:`cinr_lab.claims.PLATEAU`); ``silence``: each set's silence MSE, mean over notes."""
+    out: dict[str, dict[str, str | None]] = {}
+    for r in records:
+        mine = [x["mse"] for x in records if x["set"] == r["set"] and x["variant"] == r["variant"]]
+        runs = claims.Runs(r["variant"], {}, mine, silence[r["set"]])
+        out.setdefault(r["set"], {})[r["variant"]] = runs.plateau()
+    return out
 
 
 def summary(records: list[dict], sets) -> dict[str, dict[str, tuple[float, float, int]]]:

@@ -1,12 +1,12 @@
 """Findings as data: what each notebook claims, judged at the scale it runs at.
 
-A notebook computes its numbers, turns them into :class:`Claim` s with one of the functions
-below (``training`` for notebook 02, ``findings`` and ``ratios`` for 03, ``high_frequency`` and
-``superres`` for 04, ``stationary`` and ``sweep`` for 05), and calls :func:`check`. At a scale
-with recorded expectations (:data:`EXPECTED`: what the committed study found) a claim that no
-longer comes out as recorded fails the cell, naming it; at any other scale (``paper`` after a GPU
-run, or a scale of your own) the claims are reported, not asserted, so a long run ends in a table
-of what reproduced rather than in an error.
+A notebook computes its numbers, turns them into :class:`Claim` s with one of the functions below
+(``training`` for notebook 02, ``ratios`` for 03 beside :func:`cinr_lab.table.findings`,
+``high_frequency`` and ``superres`` for 04, ``stationary`` and ``sweep`` for 05), and calls
+:func:`check`. At a scale with recorded expectations (:data:`EXPECTED`: what the committed study
+found) a claim that no longer comes out as recorded fails the cell, naming it; at any other scale
+(``paper`` after a GPU run, or a scale of your own) the claims are reported, not asserted, so a
+long run ends in a table of what reproduced rather than in an error.
 
 Properties that hold whatever the scale (a count agreeing with its estimate, a render passing
 through its samples) stay plain ``assert`` s in the notebooks.
@@ -232,11 +232,6 @@ def training(
 
 
 # --------------------------------------------------------------------------- notebook 03
-
-
-def findings(pairs) -> list[Claim]:
-    """Table 1's findings (:func:`cinr_lab.table.findings`: ``(text, holds)`` pairs) as claims."""
-    return [Claim(text, holds) for text, holds in pairs]
 
 
 def ratios(
@@ -467,6 +462,7 @@ def beyond(
     diverged: Sequence[Mapping] = (),
     unstable: str = "BACON, lr 1e-4",
     snr_seeds: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+    stuck: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> list[Claim]:
     """Notebook 07's verdicts: per set and variant, does it hiss, muffle, fit better than the
     paper's PCINR; the issue's goal, a variant that removes the hiss (median excess at or
@@ -483,17 +479,32 @@ def beyond(
             is judged seed by seed: it holds when every seed of the variant beats every seed
             of the PCINR, fails when every PCINR seed beats every seed of the variant, and is
             ``None`` (no verdict) when the seeds overlap. Without it, the means decide.
+        stuck: ``{set: {variant: why it is on the silence plateau, or None}}``
+            (:func:`cinr_lab.beyond.plateau`). A variant on the plateau has not learned its
+            notes: whether it hisses, muffles or fits better is n/a, and it cannot meet the goal.
     """
     claims = []
+
+    def why(s: str, *variants: str) -> str | None:
+        reasons = [(stuck or {}).get(s, {}).get(v) for v in variants]
+        reasons = [r for r in reasons if r]
+        return f"n/a (on the silence plateau: {'; '.join(reasons)})" if reasons else None
+
     for s, rows in table.items():
         base = rows[baseline]
         for v, m in rows.items():
             excess = f"excess {100 * m['hf_excess']:+.3f} %, notes' own {100 * own[s]:.3f} %"
-            claims += [
-                Claim(f"{s}: {v} hisses", m["hf_excess"] > HISS * own[s], excess),
-                Claim(f"{s}: {v} muffles", m["hf_excess"] < -MUFFLE * own[s], excess),
-            ]
-            if v != baseline:
+            if why(s, v):
+                claims += [Claim(f"{s}: {v} {w}", None, why(s, v)) for w in ("hisses", "muffles")]
+            else:
+                claims += [
+                    Claim(f"{s}: {v} hisses", m["hf_excess"] > HISS * own[s], excess),
+                    Claim(f"{s}: {v} muffles", m["hf_excess"] < -MUFFLE * own[s], excess),
+                ]
+            if v != baseline and why(s, v, baseline):
+                text = f"{s}: {v} fits better than the PCINR (per-note SNR)"
+                claims.append(Claim(text, None, why(s, v, baseline)))
+            elif v != baseline:
                 numbers = f"{m['snr']:.2f} vs {base['snr']:.2f} dB"
                 better: bool | None = m["snr"] > base["snr"]
                 if snr_seeds is not None:
@@ -514,14 +525,15 @@ def beyond(
 
     def wins(v: str) -> bool:
         return all(
-            rows[v]["hf_excess"] <= 0
+            not why(s, v, *rivals)
+            and rows[v]["hf_excess"] <= 0
             and all(
                 rows[v]["snr"] > rows[r]["snr"]
                 and rows[v]["multi_stft"] < rows[r]["multi_stft"]
                 and rows[v]["cdpam"] < rows[r]["cdpam"]
                 for r in rivals
             )
-            for rows in table.values()
+            for s, rows in table.items()
         )
 
     variants = [v for v in next(iter(table.values())) if v not in rivals]
@@ -560,12 +572,12 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
     },
     "03_findings": {
         "study": {
-            "PCINRs beat TCNNs on MSE on both sets": True,
-            "on the keyboard set the plain PCINR loses to the TCNN on CDPAM": False,
-            "on the keyboard set Wide or WR improves on the plain PCINR in CDPAM": True,
-            "on the keyboard set the plain PCINR loses to the TCNN on Multi-STFT MSE": True,
-            "on the keyboard set Wide or WR improves on the plain PCINR in Multi-STFT MSE": True,
-            "recipe 'ours' beats the paper's recipe on MSE at equal wall time on both sets": True,
+            "PCINRs beat TCNNs on MSE on both sets": None,
+            "on the keyboard set the plain PCINR loses to the TCNN on CDPAM": None,
+            "on the keyboard set Wide or WR improves on the plain PCINR in CDPAM": None,
+            "on the keyboard set the plain PCINR loses to the TCNN on Multi-STFT MSE": None,
+            "on the keyboard set Wide or WR improves on the plain PCINR in Multi-STFT MSE": None,
+            "recipe 'ours' beats the paper's recipe on MSE at equal wall time on both sets": None,
         }
     },
     "03_ratios": {
@@ -627,38 +639,38 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
     },
     "07": {
         "study": {
-            "diverse: PCINR hisses": False,
-            "diverse: PCINR muffles": False,
+            "diverse: PCINR hisses": None,
+            "diverse: PCINR muffles": None,
             "diverse: PCINR Wide hisses": False,
             "diverse: PCINR Wide muffles": True,
-            "diverse: PCINR Wide fits better than the PCINR (per-note SNR)": True,
-            "diverse: WR 0.1 hisses": False,
-            "diverse: WR 0.1 muffles": False,
+            "diverse: PCINR Wide fits better than the PCINR (per-note SNR)": None,
+            "diverse: WR 0.1 hisses": None,
+            "diverse: WR 0.1 muffles": None,
             "diverse: WR 0.1 fits better than the PCINR (per-note SNR)": None,
             "diverse: PCINR WR hisses": False,
             "diverse: PCINR WR muffles": False,
             "diverse: PCINR WR fits better than the PCINR (per-note SNR)": None,
-            "diverse: WR 10 hisses": False,
-            "diverse: WR 10 muffles": True,
+            "diverse: WR 10 hisses": None,
+            "diverse: WR 10 muffles": None,
             "diverse: WR 10 fits better than the PCINR (per-note SNR)": None,
-            "diverse: FINER hisses": True,
-            "diverse: FINER muffles": False,
+            "diverse: FINER hisses": None,
+            "diverse: FINER muffles": None,
             "diverse: FINER fits better than the PCINR (per-note SNR)": None,
-            "diverse: Shift-only (functa) hisses": False,
-            "diverse: Shift-only (functa) muffles": True,
+            "diverse: Shift-only (functa) hisses": None,
+            "diverse: Shift-only (functa) muffles": None,
             "diverse: Shift-only (functa) fits better than the PCINR (per-note SNR)": None,
             "diverse: Parallel (4 × depth 3) hisses": False,
             "diverse: Parallel (4 × depth 3) muffles": True,
-            "diverse: Parallel (4 × depth 3) fits better than the PCINR (per-note SNR)": True,
-            "diverse: Gaussian hisses": False,
-            "diverse: Gaussian muffles": True,
+            "diverse: Parallel (4 × depth 3) fits better than the PCINR (per-note SNR)": None,
+            "diverse: Gaussian hisses": None,
+            "diverse: Gaussian muffles": None,
             "diverse: Gaussian fits better than the PCINR (per-note SNR)": None,
-            "diverse: Band-limited (BACON) hisses": False,
-            "diverse: Band-limited (BACON) muffles": True,
+            "diverse: Band-limited (BACON) hisses": None,
+            "diverse: Band-limited (BACON) muffles": None,
             "diverse: Band-limited (BACON) fits better than the PCINR (per-note SNR)": None,
-            "diverse: BACON, lr 1e-4 hisses": False,
-            "diverse: BACON, lr 1e-4 muffles": True,
-            "diverse: BACON, lr 1e-4 fits better than the PCINR (per-note SNR)": True,
+            "diverse: BACON, lr 1e-4 hisses": None,
+            "diverse: BACON, lr 1e-4 muffles": None,
+            "diverse: BACON, lr 1e-4 fits better than the PCINR (per-note SNR)": None,
             "keyboard: PCINR hisses": False,
             "keyboard: PCINR muffles": True,
             "keyboard: PCINR Wide hisses": False,
@@ -670,12 +682,12 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
             "keyboard: PCINR WR hisses": False,
             "keyboard: PCINR WR muffles": True,
             "keyboard: PCINR WR fits better than the PCINR (per-note SNR)": None,
-            "keyboard: WR 10 hisses": False,
-            "keyboard: WR 10 muffles": True,
+            "keyboard: WR 10 hisses": None,
+            "keyboard: WR 10 muffles": None,
             "keyboard: WR 10 fits better than the PCINR (per-note SNR)": None,
-            "keyboard: FINER hisses": True,
-            "keyboard: FINER muffles": False,
-            "keyboard: FINER fits better than the PCINR (per-note SNR)": False,
+            "keyboard: FINER hisses": None,
+            "keyboard: FINER muffles": None,
+            "keyboard: FINER fits better than the PCINR (per-note SNR)": None,
             "keyboard: Shift-only (functa) hisses": False,
             "keyboard: Shift-only (functa) muffles": True,
             "keyboard: Shift-only (functa) fits better than the PCINR (per-note SNR)": None,
@@ -685,14 +697,14 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
             "keyboard: Gaussian hisses": False,
             "keyboard: Gaussian muffles": True,
             "keyboard: Gaussian fits better than the PCINR (per-note SNR)": None,
-            "keyboard: Band-limited (BACON) hisses": False,
-            "keyboard: Band-limited (BACON) muffles": True,
+            "keyboard: Band-limited (BACON) hisses": None,
+            "keyboard: Band-limited (BACON) muffles": None,
             "keyboard: Band-limited (BACON) fits better than the PCINR (per-note SNR)": None,
-            "keyboard: BACON, lr 1e-4 hisses": False,
-            "keyboard: BACON, lr 1e-4 muffles": True,
+            "keyboard: BACON, lr 1e-4 hisses": None,
+            "keyboard: BACON, lr 1e-4 muffles": None,
             "keyboard: BACON, lr 1e-4 fits better than the PCINR (per-note SNR)": None,
-            "a variant removes the hiss and beats PCINR and Wide on SNR, multi-STFT and CDPAM "
-            "on both sets": False,
+            "a variant removes the hiss and beats PCINR and Wide on SNR, multi-STFT and CDPAM"
+            " on both sets": False,
             "some run diverged (loss inf or NaN)": True,
             "every run that diverged is BACON, lr 1e-4": True,
         }

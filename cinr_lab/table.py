@@ -206,8 +206,9 @@ def findings(records: list[dict]) -> list[claims.Claim]:
         if not pairs or any(a is None or b is None for a, b, _ in pairs):
             out.append(claims.Claim(text, None, "not measured"))
             return
-        judged = [(s, *claims.better(a, b, metric, higher)) for a, b, s in pairs]
-        numbers = "; ".join(f"{s}: {why}" for s, _, why in judged)
+        judged = [(f"{s}, {a.name} vs {b.name}", *claims.better(a, b, metric, higher))
+                  for a, b, s in pairs]  # fmt: skip
+        numbers = "; ".join(f"{what}: {why}" for what, _, why in judged)
         out.append(claims.Claim(text, combine([v for _, v, _ in judged]), numbers))
 
     both = [s for s in nsynth.SETS if any(r["set"] == s for r in records)]
@@ -227,56 +228,79 @@ def findings(records: list[dict]) -> list[claims.Claim]:
 
 
 def write_tables(records: list[dict], sets, out: Path) -> None:
-    """``table1.csv`` and ``table1.md`` from per-run records."""
-    table = aggregate(records, sets)
-    measured = {k for cells in table.values() for k in cells}
-    columns = [f"{m} {s}" for m in METRICS + EXTRA_METRICS for s in sets]
-    columns = [c for c in columns if c.split()[0] in METRICS or c in measured]
+    """``table1.csv`` and ``table1.md`` from per-run records.
+
+    Where a row trained longer for equal compute (:attr:`cinr_lab.experiments.Scale.compute`),
+    the table and its findings are given twice: at equal compute (the rows as trained) and at
+    equal steps (that row's snapshot at the scale's steps); the CSV's ``at`` column says which.
+    """
+    views = {"equal compute": records}
+    if any("equal_steps" in r for r in records):
+        views["equal steps"] = at_equal_steps(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["arch", "metric", "set", "mean", "std", "seeds", "paper_mean", "paper_std"])
-    for arch, cells in table.items():
-        for col in columns:
-            if col in cells:
-                m, s = col.split()
-                n = len({r["seed"] for r in records if r["arch"] == arch and r["set"] == s})
-                paper = PAPER.get(arch, {}).get(col, (None, None))
-                writer.writerow(
-                    [arch, m, s, f"{cells[col][0]:.4g}", f"{cells[col][1]:.3g}", n, *paper]
-                )
+    writer.writerow(
+        ["arch", "metric", "set", "mean", "std", "seeds", "paper_mean", "paper_std", "at"]
+    )
+    lines = []
+    for view, rows in views.items():
+        table = aggregate(rows, sets)
+        measured = {k for cells in table.values() for k in cells}
+        columns = [f"{m} {s}" for m in METRICS + EXTRA_METRICS for s in sets]
+        columns = [c for c in columns if c.split()[0] in METRICS or c in measured]
+        for arch, cells in table.items():
+            for col in columns:
+                if col in cells:
+                    m, s = col.split()
+                    n = len({r["seed"] for r in rows if r["arch"] == arch and r["set"] == s})
+                    paper = PAPER.get(arch, {}).get(col, (None, None))
+                    writer.writerow([arch, m, s, f"{cells[col][0]:.4g}", f"{cells[col][1]:.3g}",
+                                     n, *paper, view])  # fmt: skip
+        title = "This run" if len(views) == 1 else f"This run, at {view}"
+        lines += _markdown(title, table, columns, rows, with_paper=view == "equal compute")
     atomic.write_text(out / "table1.csv", buffer.getvalue())
+    seeds = sorted({r["seed"] for r in records})
+    steps = sorted({r["equal_steps"]["step"] for r in records if "equal_steps" in r})
+    lines += [
+        f"Seeds: {len(seeds)}. Mean ± std over seeds of each metric's mean over notes. "
+        + (
+            f"At equal compute every run spent about a PCINR's {steps[0]} steps of computation "
+            f"(a TCNN step costs less, so the TCNN trained more steps); at equal steps the TCNN "
+            f"is read at its step {steps[0]}. "
+            if steps
+            else ""
+        )
+        + f"A finding is judged by the {claims.LEVEL:.0%} paired per-note bootstrap interval of "
+        "the difference (notes resampled together, each row's seeds on their own): reproduced "
+        "when it lies on the finding's side, not reproduced when on the other, n/a when it holds "
+        f"0 or when a run compared is on the silence plateau (MSE ≥ {claims.PLATEAU} × "
+        "silence's): such a run has not learned its notes.",
+    ]
+    atomic.write_text(out / "table1.md", "\n".join(lines) + "\n")
+
+
+def _markdown(title: str, table, columns, records, with_paper: bool) -> list[str]:
+    """One view of the table in Markdown: ours, the paper's (``with_paper``), the findings."""
 
     def fmt(cell):
         return f"{cell[0]:.3g} ± {cell[1]:.2g}" if cell else "—"
 
-    head = (
-        "| Arch. | "
-        + " | ".join(f"{METRIC_NAMES[c.split()[0]]} {c.split()[1].title()}" for c in columns)
-        + " |"
-    )
-    lines = ["## This run", "", head, "|---" * (len(columns) + 1) + "|"]
+    names = (f"{METRIC_NAMES[c.split()[0]]} {c.split()[1].title()}" for c in columns)
+    head = "| Arch. | " + " | ".join(names) + " |"
+    rule = "|---" * (len(columns) + 1) + "|"
+    lines = [f"## {title}", "", head, rule]
     for arch, cells in table.items():
         lines.append(f"| {arch} | " + " | ".join(fmt(cells.get(c)) for c in columns) + " |")
-    lines += ["", "## The paper (Table 1)", "", head, "|---" * (len(columns) + 1) + "|"]
-    for arch in table:
-        if arch in PAPER:
-            lines.append(
-                f"| {arch} | " + " | ".join(fmt(PAPER[arch].get(c)) for c in columns) + " |"
-            )
-    lines += ["", "## The paper's findings at this scale", ""]
+    if with_paper:
+        lines += ["", "## The paper (Table 1)", "", head, rule]
+        for arch in table:
+            if arch in PAPER:
+                row = " | ".join(fmt(PAPER[arch].get(c)) for c in columns)
+                lines.append(f"| {arch} | {row} |")
+    at = title.split(", ")[1] if ", " in title else "this scale"
+    lines += ["", f"## The paper's findings at {at.removeprefix('at ')}", ""]
     for c in findings(records):
         word = {True: "**reproduced**", False: "**not reproduced**", None: "n/a"}[c.holds]
         word = "not measured" if c.numbers == "not measured" else word
-        lines.append(f"- {c.text}: {word}" + ("" if word == "not measured" else f" ({c.numbers})"))
-    seeds = sorted({r["seed"] for r in records})
-    lines += [
-        "",
-        f"Seeds: {len(seeds)}. Mean ± std over seeds of each metric's mean over notes. "
-        "A finding is "
-        f"judged by the {claims.LEVEL:.0%} paired per-note bootstrap interval of the difference "
-        "(notes resampled together, each row's seeds on their own): reproduced when it lies on "
-        "the finding's side, not reproduced when on the other, n/a when it holds 0 or when a run "
-        f"compared is on the silence plateau (MSE ≥ {claims.PLATEAU} × silence's): such a run "
-        "has not learned its notes.",
-    ]
-    atomic.write_text(out / "table1.md", "\n".join(lines) + "\n")
+        lines.append(f"- {c.text}: {word}" + ("" if word == "not measured" else f" — {c.numbers}"))
+    return lines + [""]

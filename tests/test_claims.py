@@ -20,7 +20,8 @@ def fake_results() -> dict[str, list[claims.Claim]]:
     ours = {a: {f"mse {s}": (v, 0.1) for s in SETS} for a, v in mse.items()}
     ratio = {a: {f"{m} {s}": v / 46 for m in ("mse", "multi_stft") for s in SETS}
              for a, v in mse.items()}  # fmt: skip
-    table_findings = [("PCINRs beat TCNNs on MSE on both sets", True), ("a claim", None)]
+    table_findings = [claims.Claim("PCINRs beat TCNNs on MSE on both sets", True),
+                      claims.Claim("a claim", None)]  # fmt: skip
 
     def stationary(scale):
         measured = np.cumsum(rng.uniform(100, 200, (8, 16)), axis=0) * scale
@@ -36,7 +37,7 @@ def fake_results() -> dict[str, list[claims.Claim]]:
             46.0,
             {"truth": 0.02, "pcinr": 0.05, "tcnn": 0.02, "pcinr (ours)": 0.04},
         ),  # fmt: skip
-        "03_findings": claims.findings(table_findings),
+        "03_findings": table_findings,
         "03_ratios": claims.ratios(ratio, ours, SETS, ROWS),
         "04_hf": claims.high_frequency(hf, {s: 0.02 for s in SETS}),
         "04_superres": claims.superres({a: {32000: 1e-3, 64000: 1e-3} for a in mse}),
