@@ -2,7 +2,8 @@
 
 :data:`VARIANTS` are table rows (:class:`cinr_lab.experiments.Row`) trained with the paper's
 recipe on the same notes as Table 1; the three the paper had (PCINR, Wide, WR at the paper
-code's decay 1.0) are the very runs of Table 1 (same name, same settings, same folder). Each run
+code's decay 1.0) are the very runs of Table 1 (same name, same settings, same folder),
+and where Table 1 measured them along training its records are theirs (:func:`adopt`). Each run
 is rendered and measured: per-note SNR, MSE, multi-STFT, CDPAM (the table's first
 ``cdpam_items`` notes), the median excess energy above 4 kHz over the truth's
 (:func:`cinr_lab.analysis.hf_excess`; > 0 is hiss, < 0 muffling) and, for the first note, the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
 import re
 import time
 from pathlib import Path
@@ -25,7 +27,16 @@ import numpy as np
 
 from cinr_lab import analysis, atomic, checks, claims, metrics, nsynth, train
 from cinr_lab.audio import write_wav
-from cinr_lab.experiments import DEFAULT_SCALE, SCALES, Row, Scale, fit, paper_sets, run_grid
+from cinr_lab.experiments import (
+    ARCHS,
+    DEFAULT_SCALE,
+    SCALES,
+    Row,
+    Scale,
+    fit,
+    paper_sets,
+    run_grid,
+)
 
 VARIANTS: dict[str, Row] = {
     "PCINR": Row("pcinr"),  # the paper's, as in Table 1
@@ -91,6 +102,7 @@ def build(
     task = lambda st, seed, v: functools.partial(  # noqa: E731
         train_and_measure, scale, st, v, seed, runs, data, variants
     )
+    adopt(out / "beyond.jsonl", out / "runs.jsonl", name, variants)
     records = run_grid("beyond", out / "beyond.jsonl", "variant", name, sets, seeds, variants,
                        task, jobs)  # fmt: skip
     write(records, sets, out)
@@ -102,6 +114,36 @@ def build(
             ):  # fmt: skip
                 examples(scale, set_name, variant, out, runs, data, variants)
     return out
+
+
+def adopt(path: Path, table_path: Path, scale: str, variants: dict[str, Row]) -> int:
+    """Copy into ``path`` (beyond's records) the Table 1 records (``table_path``) of the rows
+    both share — same name, trained the same way, so the very same run folders — that
+    ``path`` lacks: Table 1 and beyond then report one record per run, not two measurements of
+    it. Only records measured along training (``"training"``: its last point holds this
+    module's HF excess and density, measured as :func:`measure` does) can be adopted.
+
+    Returns:
+        How many records were adopted.
+    """
+    shared = [v for v, row in variants.items() if ARCHS.get(v) == row]
+    mine = checks.read_jsonl(path, keys=("scale", "set", "variant", "seed"))
+    have = {(r["scale"], r["set"], r["variant"], r["seed"]) for r in mine}
+    adopted = []
+    for r in checks.read_jsonl(table_path, keys=("scale", "set", "arch", "seed")):
+        key = (r["scale"], r["set"], r["arch"], r["seed"])
+        if r["scale"] == scale and r["arch"] in shared and key not in have and "training" in r:
+            last = r["training"][-1]
+            adopted.append({
+                "scale": scale, "set": r["set"], "variant": r["arch"], "seed": r["seed"],
+                "model": variants[r["arch"]].model,
+                **{m: r[m] for m in ("mse", "snr", "multi_stft", "cdpam") if m in r},
+                "hf_excess": last["hf_excess"], "density": last["density"],
+                "seconds": r["seconds"], "from": "table",
+            })  # fmt: skip
+    if adopted:
+        atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in mine + adopted))
+    return len(adopted)
 
 
 def train_and_measure(

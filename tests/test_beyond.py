@@ -249,3 +249,29 @@ def test_a_row_may_change_the_decoders_learning_rate_alone():
     )
     assert plain.lr is None and faster.lr == 1e-4
     assert dataclasses.replace(faster, lr=None) == plain  # nothing else differs
+
+
+def test_shared_rows_adopt_table_records_instead_of_measuring_again(tmp_path):
+    """Table 1 and beyond report one record per shared run: beyond copies the table's (its
+    metrics, and its last point along training for HF excess and density), and only those."""
+    from cinr_lab import beyond
+
+    along = [{"step": 0, "hf_excess": 0.0, "density": [1.0]},
+             {"step": 9, "hf_excess": -0.002, "density": [3.0, 4.0]}]  # fmt: skip
+    table_records = [
+        {"scale": "fit", "set": "keyboard", "arch": "PCINR", "seed": 0, "mse": 1.5, "snr": 12.0,
+         "multi_stft": 0.01, "cdpam": 0.3, "seconds": 9.0, "training": along},
+        {"scale": "fit", "set": "keyboard", "arch": "TCNN", "seed": 0, "mse": 2.0, "snr": 10.0,
+         "multi_stft": 0.02, "cdpam": 0.4, "seconds": 8.0, "training": along},  # not a variant
+        {"scale": "study", "set": "keyboard", "arch": "PCINR Wide", "seed": 0, "mse": 1.0,
+         "snr": 9.0, "multi_stft": 0.02, "cdpam": 0.4, "seconds": 8.0},  # not measured along
+    ]  # fmt: skip
+    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in table_records))
+    path = tmp_path / "beyond.jsonl"
+    assert beyond.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 1
+    (record,) = [json.loads(x) for x in path.read_text().splitlines()]
+    assert record["variant"] == "PCINR" and record["mse"] == 1.5 and record["snr"] == 12.0
+    assert record["hf_excess"] == -0.002 and record["density"] == [3.0, 4.0]
+    assert beyond.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 0  # once
+    other = dict(beyond.VARIANTS, PCINR=beyond.Row("pcinr", weight_decay=0.5))
+    assert beyond.adopt(tmp_path / "b.jsonl", tmp_path / "runs.jsonl", "fit", other) == 0
