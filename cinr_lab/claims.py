@@ -447,6 +447,84 @@ def sweep(
     ]
 
 
+# ------------------------------------------------------------------ 04 and 05: along training
+
+FITTED_DB = 15.0
+"""Learned its notes: a mean per-note SNR of at least this (issue 27's target for the fit scale;
+the paper's own Table 1 is 10.6-15.4 dB as MSE over silence)."""
+
+TREND = 0.5
+"""A measure grows (shrinks) along training when its Spearman ρ with the step is above this
+(below minus this) over the points off the silence plateau; in between, no trend."""
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rank correlation (ties ranked by order; NaN under three points)."""
+    if len(x) < 3:
+        return float("nan")
+    rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def along(
+    curves: Mapping[str, Mapping[str, Sequence[Mapping]]],
+    own: Mapping[str, float],
+    silence: Mapping[str, float],
+) -> list[Claim]:
+    """Notebooks 04 and 05's claims on fitting and hiss along training (the ``fit`` scale).
+
+    Args:
+        curves: ``{set: {row: points}}``, one run's :func:`cinr_lab.analysis.along_training`
+            records (step 0, the snapshots, the end).
+        own: ``{set: the notes' own median share of energy above 4 kHz}``.
+        silence: ``{set: silence's MSE}``; points at or above :data:`PLATEAU` × it are on the
+            silence plateau and left out of every trend, and a run that ends there gets n/a.
+    """
+    out = []
+    for s, rows in curves.items():
+        for row, points in rows.items():
+            out += _along_one(s, row, points, own[s], PLATEAU * silence[s])
+    return out
+
+
+def _along_one(s: str, row: str, points: Sequence[Mapping], own: float, plateau: float):
+    """:func:`along`'s claims for one run (``plateau``: the MSE at which it is on it)."""
+    end = points[-1]
+    learned = [p for p in points if p["mse"] < plateau]
+    stuck = None
+    if end["mse"] >= plateau:
+        stuck = (
+            f"n/a (on the silence plateau: MSE {end['mse'] / plateau * PLATEAU:.2f} × silence's)"
+        )
+    fitted = f"{s}: {row} has learned its notes (mean per-note SNR ≥ {FITTED_DB:g} dB)"
+    out = [Claim(fitted, end["snr"] >= FITTED_DB, f"{end['snr']:.1f} dB at step {end['step']}")]
+    excess = f"excess {100 * end['hf_excess']:+.3f} %, notes' own {100 * own:.3f} %"
+    hiss = None if stuck else end["hf_excess"] > HISS * own
+    out.append(Claim(f"{s}: {row} hisses at the end (HF excess over 10 % of the notes' own)",
+                     hiss, stuck or excess))  # fmt: skip
+    trends = {
+        "HF excess": lambda p: p["hf_excess"],
+        "error between harmonics above 4 kHz": lambda p: p["between_hf"],
+    }
+    if end.get("density") is not None:
+        trends["last-layer density"] = lambda p: p["density"][-1]
+    for name, get in trends.items():
+        rho = spearman([p["step"] for p in learned], [get(p) for p in learned])
+        holds = None
+        if not stuck and not np.isnan(rho):
+            holds = True if rho > TREND else False if rho < -TREND else None
+        numbers = stuck or f"ρ(step, value) = {rho:.2f} over {len(learned)} points"
+        out.append(Claim(f"{s}: {row}'s {name} grows as it fits", holds, numbers))
+    if end.get("density") is not None:
+        density = [p["density"][-1] for p in learned]
+        rho = spearman(density, [p["between_hf"] for p in learned])
+        holds = None if stuck or np.isnan(rho) else rho > TREND
+        text = (f"{s}: {row}'s hiss follows its density (error between harmonics above 4 kHz "
+                f"against last-layer density, Spearman ρ > {TREND})")  # fmt: skip
+        out.append(Claim(text, holds, stuck or f"ρ = {rho:.2f}"))
+    return out
+
+
 # --------------------------------------------------------------------------- notebook 07
 
 

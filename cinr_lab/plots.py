@@ -458,3 +458,29 @@ def sine_chain_plot(omegas, slopes, span: tuple[float, float] = (-1.0, 1.0), poi
     axes[-1].set_xlabel("t")
     fig.tight_layout()
     return fig
+
+
+def along_training(
+    curves: Mapping[str, Sequence[Mapping]],
+    value,
+    ax: Axes | None = None,
+    ylabel: str = "",
+    title: str | None = None,
+) -> Axes:
+    """One line per run: a measure at its initialisation and snapshots against the step.
+
+    Args:
+        curves: ``{label: points}``, each point a record of
+            :func:`cinr_lab.analysis.along_training` (``"step"`` and the measures).
+        value: the measure's key, or a function of a point (e.g. the last layer's density).
+        ylabel, title: the axes' labels.
+    """
+    ax = _axes(ax)
+    get = value if callable(value) else (lambda p: p[value])
+    for label, points in curves.items():
+        kept = [p for p in points if get(p) is not None]
+        ax.plot([p["step"] for p in kept], [get(p) for p in kept], marker="o", ms=3, label=label)
+    ax.set_xscale("symlog", linthresh=100)  # step 0 (the initialisation) stays on the axis
+    ax.set(xlabel="training step", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3, which="both")
+    return ax

@@ -172,3 +172,30 @@ def test_better_refuses_a_verdict_against_the_plateau():
     )
     assert claims.every([True, None]) is None and claims.every([True, False]) is False
     assert claims.some([None, True]) is True and claims.some([False, False]) is False
+
+
+def test_along_training_claims_follow_the_curve_and_skip_the_plateau():
+    def point(step, mse, snr, excess, between, density):
+        return {"step": step, "mse": mse, "snr": snr, "hf_excess": excess,
+                "between_hf": between, "density": density}  # fmt: skip
+
+    hissing = [
+        point(0, 12, -1, 0.0, 1e-4, [1, 100]),
+        point(100, 5, 5, 0.001, 2e-4, [1, 150]),
+        point(500, 2, 10, 0.003, 4e-4, [1, 300]),
+        point(2000, 0.5, 16, 0.006, 9e-4, [1, 900]),
+    ]
+    silent = [point(0, 12, -1, 0.0, 1e-4, None), point(2000, 9.8, 0.1, -0.01, 1e-5, None)]
+    found = {c.text: c for c in claims.along({"keyboard": {"PCINR": hissing, "TCNN": silent}},
+                                             {"keyboard": 0.01}, {"keyboard": 10.0})}  # fmt: skip
+    assert found["keyboard: PCINR has learned its notes (mean per-note SNR ≥ 15 dB)"].holds
+    assert found["keyboard: PCINR hisses at the end (HF excess over 10 % of the notes' own)"].holds
+    assert found["keyboard: PCINR's HF excess grows as it fits"].holds is True
+    assert found["keyboard: PCINR's last-layer density grows as it fits"].holds is True
+    follows = [c for t, c in found.items() if t.startswith("keyboard: PCINR's hiss follows")]
+    assert follows[0].holds is True and "ρ = 1.00" in follows[0].numbers
+    assert found["keyboard: TCNN has learned its notes (mean per-note SNR ≥ 15 dB)"].holds is False
+    stuck = found["keyboard: TCNN hisses at the end (HF excess over 10 % of the notes' own)"]
+    assert stuck.holds is None and stuck.numbers.startswith("n/a (on the silence plateau: MSE 0.98")
+    assert "keyboard: TCNN's last-layer density grows as it fits" not in found  # no units in t
+    assert claims.spearman([1, 2], [2, 1]) != claims.spearman([1, 2], [2, 1])  # NaN: too few
