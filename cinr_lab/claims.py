@@ -459,11 +459,10 @@ TREND = 0.5
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
-    """Spearman's rank correlation (ties ranked by order; NaN under three points)."""
-    if len(x) < 3:
-        return float("nan")
-    rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
-    return float(np.corrcoef(rx, ry)[0, 1])
+    """Spearman's rank correlation (:func:`scipy.stats.spearmanr`; NaN under three points)."""
+    import scipy.stats
+
+    return float(scipy.stats.spearmanr(x, y).statistic) if len(x) >= 3 else float("nan")
 
 
 def along(

@@ -277,7 +277,10 @@ def _table(args: argparse.Namespace) -> int:
     from cinr_lab import table
 
     sets = tuple(s for s in args.sets.split(",") if s)
-    out = table.build(args.scale, sets, args.seeds, args.out, args.runs, args.data, args.jobs)
+    if args.report:
+        out = table.report(args.scale, sets, args.out)
+    else:
+        out = table.build(args.scale, sets, args.seeds, args.out, args.runs, args.data, args.jobs)
     print((out / "table1.md").read_text())
     print(f"wrote {out / 'table1.md'} and {out / 'table1.csv'}")
     return 0
@@ -553,6 +556,12 @@ def build_parser() -> argparse.ArgumentParser:
             default=1,
             help="runs trained side by side, the cores shared out among them (default 1)",
         )
+        if verb == "table":
+            sub.add_argument(
+                "--report", action="store_true",
+                help="write the tables from the records in --out so far; train nothing (a "
+                "build still running elsewhere keeps adding records)",
+            )  # fmt: skip
         sub.set_defaults(func=func)
 
     em = commands.add_parser(

@@ -89,6 +89,21 @@ def build(
     return out
 
 
+def report(
+    scale: str = DEFAULT_SCALE, sets: tuple[str, ...] = nsynth.SETS, out: str | Path = "results"
+) -> Path:
+    """Write ``table1.csv`` and ``table1.md`` from the records ``out/runs.jsonl`` holds at
+    ``scale``, training nothing: a build in progress (another process) reports what it has."""
+    sets = paper_sets(sets)
+    out = Path(out)
+    records = checks.read_jsonl(out / "runs.jsonl", keys=("scale", "set", "arch", "seed"))
+    records = [r for r in records if r["scale"] == scale and r["set"] in sets]
+    if not records:
+        raise checks.ConfigError("scale", f"{out / 'runs.jsonl'} holds no {scale!r} records")
+    write_tables(records, tuple(s for s in sets if any(r["set"] == s for r in records)), out)
+    return out
+
+
 def evaluate_cell(
     scale: str | Scale,
     set_name: str,

@@ -256,3 +256,40 @@ print(f"Spearman correlation of density with HF excess: {rho:.2f} (p = {p_value:
 print(f"MSE / silence's {silence:.1f}: " + ", ".join(f"ω {o:g}: {m / silence:.2f}" for o, m in zip(experiments.OMEGA_SWEEP, mse)))
 print(f"density from ω 30 to 600: ×{density[-1] / density[0]:.2f}; Spearman ρ(density, HF excess) = {rho:.2f}")
 found_sweep = claims.check("05_sweep", claims.sweep(density, hf, rho, mse, silence, experiments.OMEGA_SWEEP), SCALE)
+
+# %% [markdown]
+# ## Along training, on fitted models (the `fit` scale)
+# The paper's mechanism predicts that as a PCINR fits, its units' stationary points multiply and
+# its hiss grows with them. The `fit` scale's runs (notebook 04's last section: 16 notes per set,
+# trained until they have learned their notes) kept snapshots along training; at each, the first
+# note's stationary-point density per layer was measured (`analysis.along_training`). Left: the
+# last hidden layer's density against the step; right: the hiss measure that cannot cancel (the
+# error between the harmonics above 4 kHz) against that density, one point per snapshot, lines
+# joining each run's in step order.
+
+# %%
+from cinr_lab import checks, nsynth
+
+FIT = "fit"
+fit_records = [r for r in checks.read_jsonl("../results/fit/runs.jsonl") if r["scale"] == FIT and "training" in r]
+curves = {s: {r["arch"]: r["training"] for r in fit_records if r["set"] == s and r["seed"] == 0
+              and r["training"][-1]["density"] is not None} for s in nsynth.SETS}
+curves = {s: rows for s, rows in curves.items() if rows}
+fig, axes = plt.subplots(len(curves), 2, figsize=(13, 4 * len(curves)), squeeze=False)
+for (left, right), (s, rows) in zip(axes, curves.items()):
+    plots.along_training(rows, lambda p: p["density"][-1], left, "stationary points per unit of t",
+                         f"{s}: last hidden layer's density")
+    left.set_yscale("log")
+    left.legend(fontsize=8)
+    for arch, points in rows.items():
+        right.plot([p["density"][-1] for p in points], [100 * p["between_hf"] for p in points], marker="o", ms=3, label=arch)
+    right.set(xscale="log", yscale="log", xlabel="last-layer density (per unit of t)",
+              ylabel="% of the note's energy", title=f"{s}: error between harmonics above 4 kHz against density")
+    right.grid(alpha=0.3, which="both")
+fig.tight_layout()
+plots.save(fig, "../figures/05_along_training.png")
+plt.show()
+for s, rows in curves.items():
+    for arch, points in rows.items():
+        print(f"{s} {arch}: last-layer density " + " → ".join(f"{p['density'][-1]:,.0f}" for p in points)
+              + f" (steps {', '.join(str(p['step']) for p in points)})")

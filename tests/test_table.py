@@ -114,3 +114,24 @@ def test_a_cell_travels_to_a_worker_process(embedded_home):
         )
         for metric, values in here["per_note"].items():
             assert record["per_note"][metric] == pytest.approx(values, rel=1e-5)
+
+
+def test_report_writes_the_tables_from_the_records_there_are(tmp_path):
+    """A build still running elsewhere: --report writes what its records say, trains nothing,
+    and says so when there is nothing to report."""
+    import json
+
+    records = records_for({"PCINR": 1.0, "TCNN": 4.0, "PCINR Wide": 0.5, "PCINR WR": 1.0})
+    for r in records:
+        if r["arch"] == "TCNN":  # trained longer for equal compute: also read at equal steps
+            per_note = {m: [8.0] * 12 for m in ("mse", "cdpam", "multi_stft")}
+            r["equal_steps"] = {"step": 2, "mse": 8.0, "per_note": per_note}
+    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    table.report("x", out=tmp_path)
+    text = (tmp_path / "table1.md").read_text()
+    assert "## This run, at equal compute" in text and "## This run, at equal steps" in text
+    assert "## The paper's findings at equal steps" in text
+    at = {r["at"] for r in csv.DictReader(open(tmp_path / "table1.csv"))}
+    assert at == {"equal compute", "equal steps"}
+    with pytest.raises(ValueError, match="holds no 'y' records"):
+        table.report("y", out=tmp_path)
