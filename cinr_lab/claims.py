@@ -202,31 +202,35 @@ def training(
             notebooks 04 and 07).
     """
     p, t, o = final["pcinr"], final["tcnn"], final["pcinr (ours)"]
+
+    def stuck(*names: str) -> str | None:  # a comparison with a run on the plateau is no finding
+        on = [f"{n}: MSE {final[n] / silence:.2f} × silence's" for n in names
+              if final[n] >= PLATEAU * silence]  # fmt: skip
+        return f"n/a (on the silence plateau: {'; '.join(on)})" if on else None
+
     return [
         Claim(
             "the TCNN ends on the silence plateau",
             abs(t / silence - 1) < 0.05,
             f"MSE {t:.3g}, silence {silence:.3g}",
         ),
-        Claim(
-            "the PCINR leaves it: below half of silence's and of the TCNN's MSE",
-            p < silence / 2 and p < t / 2,
-            f"MSE {p:.3g}",
-        ),
+        Claim("the PCINR leaves it: below half of silence's MSE", p < silence / 2, f"MSE {p:.3g}"),
         Claim(
             "recipe 'ours' fits further in the same wall time (MSE 1.4x lower)",
-            o < p / 1.4,
-            f"MSE {o:.3g} vs {p:.3g}",
+            None if stuck("pcinr", "pcinr (ours)") else o < p / 1.4,
+            stuck("pcinr", "pcinr (ours)") or f"MSE {o:.3g} vs {p:.3g}",
         ),
         Claim(
-            "mean SNR ranks ours > PCINR > TCNN",
-            snr["pcinr (ours)"] > snr["pcinr"] > snr["tcnn"],
-            ", ".join(f"{k} {v:+.1f} dB" for k, v in snr.items()),
+            "the PCINR fits further than the TCNN (mean per-note SNR)",
+            None if stuck("pcinr", "tcnn") else snr["pcinr"] > snr["tcnn"],
+            stuck("pcinr", "tcnn") or f"{snr['pcinr']:+.1f} vs {snr['tcnn']:+.1f} dB",
         ),
         Claim(
             "the paper's PCINR hisses (more energy above 4 kHz than the notes)",
-            hf["pcinr"] > HISS * hf["truth"],
-            f"HF excess {hf['pcinr']:+.2%} of the note's energy; the notes hold {hf['truth']:.2%}",
+            None if stuck("pcinr") else hf["pcinr"] > HISS * hf["truth"],
+            stuck("pcinr")
+            or f"HF excess {hf['pcinr']:+.2%} of the note's energy; the notes hold "
+            f"{hf['truth']:.2%}",
         ),
     ]
 
@@ -641,9 +645,9 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
     "02": {
         "study": {
             "the TCNN ends on the silence plateau": True,
-            "the PCINR leaves it: below half of silence's and of the TCNN's MSE": True,
+            "the PCINR leaves it: below half of silence's MSE": True,
             "recipe 'ours' fits further in the same wall time (MSE 1.4x lower)": True,
-            "mean SNR ranks ours > PCINR > TCNN": True,
+            "the PCINR fits further than the TCNN (mean per-note SNR)": None,
             "the paper's PCINR hisses (more energy above 4 kHz than the notes)": False,
         }
     },

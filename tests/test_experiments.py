@@ -16,7 +16,13 @@ def test_scales_train_every_row_as_its_recipe_says(name):
     assert [c.weight_decay > 0 for c in configs] == [False, False, False, True, False]
     paper, ours = configs[1], configs[4]
     assert paper.optimizer == ours.optimizer == "adabelief" and paper.latent_update == "sgd"
-    assert paper.lr is None and ours.lr == train.RECIPES["ours"].lr  # None: the paper's 1e-5
+    # None: the paper's 1e-5, unless the scale sets a rate per model (a recipe's own rate wins)
+    assert paper.lr == scale.lrs.get("pcinr") and ours.lr == train.RECIPES["ours"].lr
+    assert configs[0].lr == scale.lrs.get("tcnn")
+    # A row given more steps for equal compute keeps its snapshot at the scale's steps
+    tcnn = configs[0]
+    assert tcnn.steps == round(scale.steps * scale.compute.get("tcnn", 1.0))
+    assert (scale.steps in tcnn.snapshots) == (tcnn.steps > scale.steps)
     # "ours" gets the wall time of the paper's row: half the coordinates, twice the steps
     assert (ours.steps, ours.coords) == (2 * paper.steps, paper.coords // 2)
     assert {c.items for c in configs} == {scale.items}
@@ -50,7 +56,7 @@ def test_scale_name_comes_from_the_argument_or_the_environment(monkeypatch):
     assert experiments.scale_name() == "study"
     monkeypatch.setenv(experiments.SCALE_ENV, "paper")
     assert experiments.scale_name() == "paper" and experiments.scale_name("smoke") == "smoke"
-    with pytest.raises(ValueError, match="unknown scale 'huge'; choose one of smoke, study, paper"):
+    with pytest.raises(ValueError, match="unknown scale 'huge'; choose one of smoke, study, fit, paper"):
         experiments.scale_name("huge")
 
 

@@ -23,6 +23,15 @@ Writes ``OUT/gpu_check.jsonl`` (one record per run, as it goes), ``OUT/gpu_bench
 ``--resume`` trains the runs left in ``--runs`` another ``--budget`` seconds (on a machine still
 held: the runs live in its ``/tmp``) and writes ``OUT/gpu_check_resumed.jsonl`` and the tars;
 ``--resume`` skips the benchmarks.
+
+Across leases (each machine starts bare): ``--carry DIR`` unpacks the tars a previous lease
+brought back (committed in ``DIR``, e.g. ``results/paper_gpu/runs``) into ``--runs`` and resumes
+those runs from their checkpoints, so every lease adds training instead of starting over; its
+records say where each run resumed from and its total steps (it skips the benchmarks, which
+the first lease measured). Copy ``OUT/*.tar`` back into
+``DIR`` and commit them for the next lease::
+
+    python tools/gpu_check.py --data ROOT --budget 120 --carry results/paper_gpu/runs --out OUT
 """
 
 from __future__ import annotations
@@ -91,6 +100,21 @@ def measure(trainer: train.Trainer) -> dict:
     return record
 
 
+def unpack(carry: Path, runs: Path) -> set[str]:
+    """Unpack every ``<run>.tar`` in ``carry`` into ``runs`` (a run already there is kept);
+    returns the names of the runs now there to resume."""
+    names = set()
+    runs.mkdir(parents=True, exist_ok=True)
+    for tar_path in sorted(carry.glob("*.tar")):
+        with tarfile.open(tar_path) as tar:
+            members = tar.getmembers()
+            name = members[0].name.split("/")[0]
+            if not (runs / name / "config.json").exists():
+                tar.extractall(runs, members=members, filter="data")
+        names.add(name)
+    return names
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="NSynth-layout folder")
@@ -104,6 +128,9 @@ def main(argv=None) -> int:
         "--resume", action="store_true", help="train the runs in --runs another --budget seconds"
     )
     parser.add_argument(
+        "--carry", type=Path, help="resume the runs whose tars (from an earlier lease) are here"
+    )
+    parser.add_argument(
         "--beyond",
         metavar="SET",
         help="train notebook 07's variants (beyond.VARIANTS) on this set instead of Table 1's",
@@ -115,7 +142,8 @@ def main(argv=None) -> int:
         print("no CUDA device: this check is for a GPU", file=sys.stderr)
         return 2
 
-    if not args.resume:
+    carried = unpack(args.carry, args.runs) if args.carry else set()
+    if not args.resume and not carried:  # a lease that trains carried runs on measured these
         (args.out / "gpu_bench.json").write_text(json.dumps(gpu_bench(), indent=1))
         print(f"bench done at {time.perf_counter() - start:.0f} s", flush=True)
 
@@ -135,7 +163,8 @@ def main(argv=None) -> int:
         slug = experiments.run_path("", "", "", arch, 0).name.removesuffix("-seed0")
         path = args.runs / f"{set_name}-{slug}"  # keyboard-PCINR, keyboard-PCINR-Wide, ...
         tick = time.perf_counter()
-        trainer = train.Trainer.resume(path) if args.resume else train.Trainer.create(path, config)
+        again = args.resume or path.name in carried
+        trainer = train.Trainer.resume(path) if again else train.Trainer.create(path, config)
         setup_s, resumed_from = time.perf_counter() - tick, trainer.step
         trainer.fit(progress=False, budget=args.budget)
         record = {
@@ -157,7 +186,8 @@ def main(argv=None) -> int:
             "torch": torch.__version__,
         }
         record.update(measure(trainer))
-        with open(args.out / f"gpu_check{'_resumed' if args.resume else ''}.jsonl", "a") as fh:
+        record["carried"] = path.name in carried
+        with open(args.out / f"gpu_check{'_resumed' if again else ''}.jsonl", "a") as fh:
             fh.write(json.dumps(record) + "\n")
         print(json.dumps(record), flush=True)
         if rows is not None:  # ten checkpoints would pass what a lease brings back (8 files)
