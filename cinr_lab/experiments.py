@@ -80,8 +80,9 @@ def run_grid(
 
     done = checks.read_jsonl(path, keys=("scale", "set", column, "seed"))
     finished = {(r["scale"], r["set"], r[column], r["seed"]) for r in done}
-    # Seed by seed: a build stopped half way has whole seeds of both sets, not one set's seeds.
-    todo = [(st, seed, row) for seed in range(seeds) for st in sets for row in rows
+    # Seed by seed, each row on every set in turn: a build stopped half way has the first rows
+    # of a seed on both sets (the table's first comparisons), not one set's whole seed.
+    todo = [(st, seed, row) for seed in range(seeds) for row in rows for st in sets
             if (scale, st, row, seed) not in finished]  # fmt: skip
 
     def keep(_: int, record: dict) -> None:
@@ -110,8 +111,11 @@ class Scale:
         lrs: the decoder's learning rate per model preset at this scale, for a recipe that
             leaves it to the paper's per-model default (a row's or recipe's own rate wins).
         compute: steps multiplier per model preset, so that its run spends the compute a
-            PCINR spends in ``steps`` (a TCNN step costs a fraction of a PCINR step); such a run
-            also keeps a snapshot at ``steps``, its point at equal steps.
+            PCINR spends in ``steps`` (a TCNN step costs a fraction of a PCINR step): its point
+            at equal compute.
+        longer: steps multiplier per model preset for the whole run (default its ``compute``),
+            when it needs more than a PCINR's compute to learn its notes. A run trained past
+            ``steps`` keeps snapshots at ``steps`` (equal steps) and at its equal-compute step.
         snapshots: steps at which every run keeps its model (``TrainConfig.snapshots``), to
             measure it along its training.
     """
@@ -123,16 +127,21 @@ class Scale:
     coords: int | None = None
     lrs: Mapping[str, float] = field(default_factory=dict)
     compute: Mapping[str, float] = field(default_factory=dict)
+    longer: Mapping[str, float] = field(default_factory=dict)
     snapshots: tuple[int, ...] = ()
+
+    def equal_compute(self, model: str) -> int:
+        """The step at which a ``model`` run has spent a PCINR's ``steps`` of compute."""
+        return round(self.steps * self.compute.get(model, 1.0))
 
     def apply(self, config: train.TrainConfig, steps_factor: float = 1.0) -> train.TrainConfig:
         """``config`` (a recipe) at this scale: its notes, steps, batch, coordinates, rate and
         snapshots."""
-        factor = self.compute.get(config.model, 1.0)
+        model = config.model
+        factor = self.longer.get(model, self.compute.get(model, 1.0))
         steps = round(self.steps * steps_factor * factor)
-        snapshots = {k for k in self.snapshots if k < steps} | (
-            {self.steps} if factor > 1 else set()
-        )
+        points = {self.steps, self.equal_compute(model)} if factor > 1 else set()
+        snapshots = {k for k in (*self.snapshots, *points) if k < steps}
         fields = dict(
             items=self.items, batch=self.batch, steps=steps, snapshots=tuple(sorted(snapshots))
         )
@@ -155,9 +164,11 @@ SCALES: dict[str, Scale] = {
     # (half the paper code's 2000: twice the steps in the same time, results/recipe_sweep.md),
     # rates from a short sweep on 16 keyboard notes (results/fit_sweep_*.md: the TCNN at 3e-4,
     # the PCINR at the paper's 1e-5, which Wide and WR share). A TCNN step costs 0.34 s against
-    # a PCINR's 0.59 s here (results/fit_step_cost.md), so the TCNN trains 1.75x the steps
-    # (equal compute) and keeps its 2000-step snapshot (equal steps). Every run keeps snapshots
-    # to measure its hiss along training. About 20 minutes a run on one core.
+    # a PCINR's 0.59 s here, so its step 3500 is a PCINR's 2000 in compute; it learns its
+    # notes more slowly (6.8 dB at step 2000 where the PCINR has 15.9 on the diverse set), so it
+    # trains 8000 steps in all, keeping snapshots at 2000 (equal steps) and 3500 (equal
+    # compute). Every run keeps snapshots to measure its hiss along training. About 20-45
+    # minutes a run on one core.
     "fit": Scale(
         items=16,
         steps=2000,
@@ -166,6 +177,7 @@ SCALES: dict[str, Scale] = {
         coords=1000,
         lrs={"tcnn": 3e-4, "pcinr": 1e-5, "pcinr-wide": 1e-5},
         compute={"tcnn": 1.75},
+        longer={"tcnn": 4.0},
         snapshots=(100, 250, 500, 1000, 1500),
     ),  # fmt: skip
     # The paper: 1024 notes, batches of 16, 8000 coordinates per note (its README). Meant for a GPU.

@@ -129,10 +129,12 @@ def evaluate_cell(
         estimate = run.render().numpy()
     record = {"scale": name, "set": set_name, "arch": arch, "seed": seed}
     record |= scores(truth, estimate, cfg.cdpam_items)
-    if run is not None and cfg.steps in train.snapshot_steps(run.path) and run.step > cfg.steps:
-        # A run given more steps for equal compute (Scale.compute): also at equal steps.
-        early = train.load_run(run.path, "cpu", cfg.steps).render().numpy()
-        record["equal_steps"] = {"step": cfg.steps, **scores(truth, early, cfg.cdpam_items)}
+    if run is not None and run.step > cfg.steps:  # trained longer: read at equal steps, compute
+        model = run.train_config.model
+        for key, step in (("equal_steps", cfg.steps), ("equal_compute", cfg.equal_compute(model))):
+            if step < run.step and step in train.snapshot_steps(run.path):
+                early = train.load_run(run.path, "cpu", step).render().numpy()
+                record[key] = {"step": step, **scores(truth, early, cfg.cdpam_items)}
     if run is not None and train.snapshot_steps(run.path):
         record["training"] = analysis.along_training(run.path, truth)
     record["seconds"] = round(time.perf_counter() - start, 1)
@@ -148,10 +150,15 @@ def scores(truth: np.ndarray, estimate: np.ndarray, cdpam_items: int | None) -> 
     return out
 
 
-def at_equal_steps(records: list[dict]) -> list[dict]:
-    """``records`` with each run that trained longer for equal compute read at equal steps
-    (its ``equal_steps`` snapshot scores) instead."""
-    return [{**r, **r["equal_steps"]} if "equal_steps" in r else r for r in records]
+VIEWS = {"as trained": None, "at equal compute": "equal_compute", "at equal steps": "equal_steps"}
+"""How Table 1 can be read: each run as trained, or a run trained longer than the PCINRs read
+at its snapshot of a PCINR's compute or steps (the records' keys)."""
+
+
+def at(records: list[dict], key: str | None) -> list[dict]:
+    """``records`` with each run that holds a ``key`` point (``"equal_steps"``,
+    ``"equal_compute"``) read there instead; ``None``: as they are."""
+    return [{**r, **r[key]} if key and key in r else r for r in records]
 
 
 def aggregate(records: list[dict], sets) -> dict[str, dict[str, tuple[float, float]]]:
@@ -245,13 +252,12 @@ def findings(records: list[dict]) -> list[claims.Claim]:
 def write_tables(records: list[dict], sets, out: Path) -> None:
     """``table1.csv`` and ``table1.md`` from per-run records.
 
-    Where a row trained longer for equal compute (:attr:`cinr_lab.experiments.Scale.compute`),
-    the table and its findings are given twice: at equal compute (the rows as trained) and at
-    equal steps (that row's snapshot at the scale's steps); the CSV's ``at`` column says which.
+    Where a row trained longer than the PCINRs (:attr:`cinr_lab.experiments.Scale.longer`), the
+    table and its findings are given as trained, at equal compute and at equal steps (that row
+    read at its snapshots, :data:`VIEWS`); the CSV's ``at`` column says which.
     """
-    views = {"equal compute": records}
-    if any("equal_steps" in r for r in records):
-        views["equal steps"] = at_equal_steps(records)
+    views = {view: at(records, key) for view, key in VIEWS.items()
+             if key is None or any(key in r for r in records)}  # fmt: skip
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
@@ -271,19 +277,19 @@ def write_tables(records: list[dict], sets, out: Path) -> None:
                     paper = PAPER.get(arch, {}).get(col, (None, None))
                     writer.writerow([arch, m, s, f"{cells[col][0]:.4g}", f"{cells[col][1]:.3g}",
                                      n, *paper, view])  # fmt: skip
-        title = "This run" if len(views) == 1 else f"This run, at {view}"
-        lines += _markdown(title, table, columns, rows, with_paper=view == "equal compute")
+        title = "This run" if len(views) == 1 else f"This run, {view}"
+        lines += _markdown(title, table, columns, rows, with_paper=view == "as trained")
     atomic.write_text(out / "table1.csv", buffer.getvalue())
     seeds = sorted({r["seed"] for r in records})
-    steps = sorted({r["equal_steps"]["step"] for r in records if "equal_steps" in r})
+    longer = sorted({(r["arch"], r["equal_compute"]["step"], r["equal_steps"]["step"])
+                     for r in records if "equal_compute" in r and "equal_steps" in r})  # fmt: skip
     lines += [
         f"Seeds: {len(seeds)}. Mean ± std over seeds of each metric's mean over notes. "
-        + (
-            f"At equal compute every run spent about a PCINR's {steps[0]} steps of computation "
-            f"(a TCNN step costs less, so the TCNN trained more steps); at equal steps the TCNN "
-            f"is read at its step {steps[0]}. "
-            if steps
-            else ""
+        + "".join(
+            f"{arch} trained longer than the PCINRs, to learn its notes; at equal compute it is "
+            f"read at its step {compute} (the computation of a PCINR's {steps} steps: its steps "
+            f"cost less), at equal steps at its step {steps}. "
+            for arch, compute, steps in longer
         )
         + f"A finding is judged by the {claims.LEVEL:.0%} paired per-note bootstrap interval of "
         "the difference (notes resampled together, each row's seeds on their own): reproduced "
@@ -312,8 +318,8 @@ def _markdown(title: str, table, columns, records, with_paper: bool) -> list[str
             if arch in PAPER:
                 row = " | ".join(fmt(PAPER[arch].get(c)) for c in columns)
                 lines.append(f"| {arch} | {row} |")
-    at = title.split(", ")[1] if ", " in title else "this scale"
-    lines += ["", f"## The paper's findings at {at.removeprefix('at ')}", ""]
+    view = title.split(", ", 1)[1] if ", " in title else "at this scale"
+    lines += ["", f"## The paper's findings {view}", ""]
     for c in findings(records):
         word = {True: "**reproduced**", False: "**not reproduced**", None: "n/a"}[c.holds]
         word = "not measured" if c.numbers == "not measured" else word

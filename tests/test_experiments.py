@@ -19,10 +19,13 @@ def test_scales_train_every_row_as_its_recipe_says(name):
     # None: the paper's 1e-5, unless the scale sets a rate per model (a recipe's own rate wins)
     assert paper.lr == scale.lrs.get("pcinr") and ours.lr == train.RECIPES["ours"].lr
     assert configs[0].lr == scale.lrs.get("tcnn")
-    # A row given more steps for equal compute keeps its snapshot at the scale's steps
+    # A row trained longer than the PCINRs keeps snapshots at equal steps and equal compute
     tcnn = configs[0]
-    assert tcnn.steps == round(scale.steps * scale.compute.get("tcnn", 1.0))
-    assert (scale.steps in tcnn.snapshots) == (tcnn.steps > scale.steps)
+    factor = scale.longer.get("tcnn", scale.compute.get("tcnn", 1.0))
+    assert tcnn.steps == round(scale.steps * factor)
+    assert scale.steps <= scale.equal_compute("tcnn") <= tcnn.steps
+    if tcnn.steps > scale.steps:
+        assert {scale.steps, scale.equal_compute("tcnn")} - {tcnn.steps} <= set(tcnn.snapshots)
     # "ours" gets the wall time of the paper's row: half the coordinates, twice the steps
     assert (ours.steps, ours.coords) == (2 * paper.steps, paper.coords // 2)
     assert {c.items for c in configs} == {scale.items}
@@ -56,7 +59,9 @@ def test_scale_name_comes_from_the_argument_or_the_environment(monkeypatch):
     assert experiments.scale_name() == "study"
     monkeypatch.setenv(experiments.SCALE_ENV, "paper")
     assert experiments.scale_name() == "paper" and experiments.scale_name("smoke") == "smoke"
-    with pytest.raises(ValueError, match="unknown scale 'huge'; choose one of smoke, study, fit, paper"):
+    with pytest.raises(
+        ValueError, match="unknown scale 'huge'; choose one of smoke, study, fit, paper"
+    ):
         experiments.scale_name("huge")
 
 

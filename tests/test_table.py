@@ -123,15 +123,17 @@ def test_report_writes_the_tables_from_the_records_there_are(tmp_path):
 
     records = records_for({"PCINR": 1.0, "TCNN": 4.0, "PCINR Wide": 0.5, "PCINR WR": 1.0})
     for r in records:
-        if r["arch"] == "TCNN":  # trained longer for equal compute: also read at equal steps
+        if r["arch"] == "TCNN":  # trained longer: also read at equal compute and equal steps
             per_note = {m: [8.0] * 12 for m in ("mse", "cdpam", "multi_stft")}
             r["equal_steps"] = {"step": 2, "mse": 8.0, "per_note": per_note}
+            r["equal_compute"] = {"step": 3, "mse": 6.0, "per_note": per_note}
     (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     table.report("x", out=tmp_path)
     text = (tmp_path / "table1.md").read_text()
-    assert "## This run, at equal compute" in text and "## This run, at equal steps" in text
-    assert "## The paper's findings at equal steps" in text
+    for view in ("as trained", "at equal compute", "at equal steps"):
+        assert f"## This run, {view}" in text and f"## The paper's findings {view}" in text
+    assert "TCNN trained longer than the PCINRs" in text and "read at its step 3" in text
     at = {r["at"] for r in csv.DictReader(open(tmp_path / "table1.csv"))}
-    assert at == {"equal compute", "equal steps"}
+    assert at == {"as trained", "at equal compute", "at equal steps"}
     with pytest.raises(ValueError, match="holds no 'y' records"):
         table.report("y", out=tmp_path)
