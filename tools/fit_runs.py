@@ -6,6 +6,7 @@ finish. This tool carries the run folders:
 
     .venv/bin/python tools/fit_runs.py ship      # runs/fit -> models/runs/
     .venv/bin/python tools/fit_runs.py restore   # models/runs/ -> runs/fit (before resuming)
+    .venv/bin/python tools/fit_runs.py cost      # seconds per step, from the runs' loss curves
 
 `ship` exports every finished run as `models/runs/fit/<set>/<run>` (float16 matrices, no
 optimiser state: `cinr-lab export-model --float16`; snapshots are not kept: their measurements
@@ -13,7 +14,9 @@ are in the run's record), and copies every unfinished one whole (checkpoint with
 state, config, loss curve, snapshots) to `models/runs/fit-pending/<set>/<run>`, replacing an
 older copy there. `restore` puts the pending runs back into `runs/fit/` where it holds none, so
 the build resumes them from their last checkpoint, and the finished ones for `make runs`-style
-reuse.
+reuse. `cost` writes `results/fit/step_cost.md`: each run's median seconds per training step
+(from its `loss.csv`, the build's two runs side by side on one core each), and each row's cost
+against the PCINR's, which sets the fit scale's equal-compute step (`Scale.compute`).
 """
 
 from __future__ import annotations
@@ -65,8 +68,34 @@ def restore() -> None:
         print(f"{target}: restored from {source}")
 
 
+def cost() -> None:
+    import numpy as np
+
+    from cinr_lab import bench
+
+    rows: dict[str, list[float]] = {}
+    lines = ["# Seconds per training step at the fit scale", "",
+             "From each run's `loss.csv` (wall time between logged steps, median; the build trains",
+             "two runs side by side, one torch thread each). Made by `tools/fit_runs.py cost`.", "",
+             f"Machine: {bench.machine()['cpu']}, {bench.machine()['cores']} cores.", "",
+             "| run | steps | median s/step |", "|---|---:|---:|"]  # fmt: skip
+    for run in run_folders(RUNS):
+        seconds = train.loss_curve(run)["seconds"]
+        if len(seconds) < 50:
+            continue
+        per_step = float(np.median(np.diff(seconds)))
+        rows.setdefault(run.name.rsplit("-seed", 1)[0], []).append(per_step)
+        lines.append(f"| {run.relative_to(RUNS)} | {len(seconds)} | {per_step:.3f} |")
+    pcinr = np.median(rows.get("PCINR", [np.nan]))
+    lines += ["", "| row | median s/step | cost against the PCINR's step |", "|---|---:|---:|"]
+    lines += [f"| {row} | {np.median(v):.3f} | {np.median(v) / pcinr:.2f} |" for row, v in rows.items()]
+    Path("results/fit").mkdir(parents=True, exist_ok=True)
+    atomic.write_text(Path("results/fit/step_cost.md"), "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 if __name__ == "__main__":
-    commands = {"ship": ship, "restore": restore}
+    commands = {"ship": ship, "restore": restore, "cost": cost}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
-        raise SystemExit(f"usage: {sys.argv[0]} ship|restore")
+        raise SystemExit(f"usage: {sys.argv[0]} ship|restore|cost")
     commands[sys.argv[1]]()
