@@ -615,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--retrain",
         action="store_true",
         help="train missing runs even where models/runs/ ships a copy (about an hour at study), "
-        "and check each against that copy (mean per-note SNR within 0.5 dB)",
+        "and check each against that copy (mean per-note SNR within pretrained.REPRODUCE_DB)",
     )
     ru.add_argument(
         "--ship", action="store_true", help="export every run to models/runs/ (maintainers)"

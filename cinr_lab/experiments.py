@@ -181,7 +181,9 @@ SCALES: dict[str, Scale] = {
         longer={"tcnn": 4.0},
         snapshots=(100, 250, 500, 1000, 1500),
     ),  # fmt: skip
-    # The paper: 1024 notes, batches of 16, 8000 coordinates per note (its README). Meant for a GPU.
+    # The paper: 1024 notes, 8000 coordinates per note (its README's table). Batches of 16: the
+    # paper code's max_high_res_batch_size (its train.py defaults --batch_size to 128, its README
+    # to 32); the paper does not say which it trained with. Meant for a GPU.
     "paper": Scale(items=1024, steps=100_000, batch=16, cdpam_items=None, coords=8000),
 }
 """Named scales: ``cinr-lab table --scale study`` is the committed study."""
@@ -249,7 +251,7 @@ ARCHS: dict[str, Row] = {
 """Table rows: the paper's four architectures, as its code builds and trains them, and ours.
 
 "PCINR Wide" is the paper code's ``piGAN_custom``, whose mapping network stays at its random
-initialisation (see the README). WR's decay, 1.0, is the value the paper code's README lists
+initialisation (docs/fidelity.md). WR's decay, 1.0, is the value the paper code's README lists
 for ``--weight_decay`` (its argparse default is 0; the paper does not give the value it used).
 "PCINR (ours)" is ``recipe="ours"`` on the same model, given the same wall time as "PCINR".
 """

@@ -29,7 +29,7 @@
 #   own grid.
 #
 # Both are the paper code's models (weight-normalised sine layers, its initialisations; see the
-# README's "Faithful to the paper's code") trained with its recipe (`recipe="paper"`: AdaBelief,
+# docs/fidelity.md) trained with its recipe (`recipe="paper"`: AdaBelief,
 # lr 1e-5 for the PCINR and 1e-4 for the TCNN, latents moved by plain gradient steps of 0.3, the
 # squared error summed over 2000 evenly spaced coordinates per note plus a first-difference
 # term). The sine scales are its values for NSynth, `ω_first = 1760` (the first layer's
@@ -92,7 +92,7 @@ plt.show()
 # %% [markdown]
 # A third run rides along: the same PCINR trained with **our recipe** (`recipe="ours"`: the paper's
 # with lr 3e-5 and 1000 coordinates per note, so twice the steps in the same wall time; chosen by
-# `cinr-lab recipes sweep`, see the README).
+# `cinr-lab recipes sweep`, see docs/models.md).
 #
 # What the curves say, checked on the full 16,000-sample grid after training: the full-clip MSE
 # (mean over notes) and the mean per-note SNR (ours, not the paper's: 0 dB is silence, and quiet

@@ -111,8 +111,8 @@ assert np.all(np.diff(pca.explained) <= 0) and pca.explained.sum() <= 1
 # 9 dB against 3.4 and −0.1 dB; model card), so a better fit on twice the notes did not organise
 # the latents by pitch or loudness either: an auto-decoder's latent table, at these sizes, is an
 # index of its notes, not a map of them. The PC sliders change the sound, but not along a musical
-# axis. Whether 1024 notes and days of training do is for the paper scale (a GPU run; see the
-# README).
+# axis. Whether 1024 notes and days of training do is for the paper scale (a GPU run; see
+# docs/findings.md).
 
 # %%
 every = np.array([row[1:] for rows in pc_rows.values() for row in rows])
