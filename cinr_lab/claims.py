@@ -469,10 +469,18 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(scipy.stats.spearmanr(x, y).statistic) if len(x) >= 3 else float("nan")
 
 
+ADDS = 4.0
+"""A model puts energy between the harmonics above 4 kHz when its error there exceeds this many
+times the notes' own energy there: ``‖e‖ ≥ ‖recon‖ − ‖truth‖`` in those bins, so an error of
+4× the truth's means the reconstruction holds at least as much energy there as the notes do
+(and the notes hold little: they are harmonic)."""
+
+
 def along(
     curves: Mapping[str, Mapping[str, Sequence[Mapping]]],
     own: Mapping[str, float],
     silence: Mapping[str, float],
+    own_between: Mapping[str, float] | None = None,
 ) -> list[Claim]:
     """Notebooks 04 and 05's claims on fitting and hiss along training (the ``fit`` scale).
 
@@ -482,11 +490,22 @@ def along(
         own: ``{set: the notes' own median share of energy above 4 kHz}``.
         silence: ``{set: silence's MSE}``; points at or above :data:`PLATEAU` × it are on the
             silence plateau and left out of every trend, and a run that ends there gets n/a.
+        own_between: ``{set: the notes' own median energy between the harmonics above 4 kHz}``
+            (:func:`cinr_lab.analysis.between_harmonics` of silence); with it, whether a run
+            ends with energy there (:data:`ADDS`).
     """
     out = []
     for s, rows in curves.items():
         for row, points in rows.items():
             out += _along_one(s, row, points, own[s], PLATEAU * silence[s])
+            if own_between is not None:
+                end, ratio = points[-1], points[-1]["between_hf"] / own_between[s]
+                stuck = end["mse"] >= PLATEAU * silence[s]
+                out.append(Claim(
+                    f"{s}: {row} adds energy between the harmonics above 4 kHz (error there over "
+                    f"{ADDS:g}× the notes' own)", None if stuck else ratio > ADDS,
+                    "n/a (on the silence plateau)" if stuck else f"{ratio:.1f}× the notes' own",
+                ))  # fmt: skip
     return out
 
 

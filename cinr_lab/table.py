@@ -295,7 +295,13 @@ def write_tables(records: list[dict], sets, out: Path) -> None:
         "the difference (notes resampled together, each row's seeds on their own): reproduced "
         "when it lies on the finding's side, not reproduced when on the other, n/a when it holds "
         f"0 or when a run compared is on the silence plateau (MSE ≥ {claims.PLATEAU} × "
-        "silence's): such a run has not learned its notes.",
+        "silence's): such a run has not learned its notes."
+        + (
+            " With one seed the interval resamples the notes only: it says nothing of how far "
+            "another seed would land."
+            if len(seeds) == 1
+            else ""
+        ),
     ]
     atomic.write_text(out / "table1.md", "\n".join(lines) + "\n")
 
