@@ -163,9 +163,9 @@ SCALES: dict[str, Scale] = {
     # until the notes are learned: 2000 steps for the PCINRs. 1000 coordinates per note and step
     # (half the paper code's 2000: twice the steps in the same time, results/recipe_sweep.md),
     # rates from a short sweep on 16 keyboard notes (results/fit_sweep_*.md: the TCNN at 3e-4,
-    # the PCINR at the paper's 1e-5, which Wide and WR share). A TCNN step costs 0.54-0.57 of a
-    # PCINR step here (results/fit/step_cost.md), so its step 3500 is a PCINR's 2000 in
-    # compute; it learns its
+    # the PCINR at the paper's 1e-5, which Wide and WR share). A TCNN step costs 0.57-0.63 of a
+    # PCINR step here (two timings; results/fit/step_cost.md), so its step 3500 is a PCINR's
+    # 2000 in compute, within 10 %; it learns its
     # notes more slowly (6.8 dB at step 2000 where the PCINR has 15.9 on the diverse set), so it
     # trains 8000 steps in all, keeping snapshots at 2000 (equal steps) and 3500 (equal
     # compute). Every run keeps snapshots to measure its hiss along training. About 20-45

@@ -293,3 +293,19 @@ for s, rows in curves.items():
     for arch, points in rows.items():
         print(f"{s} {arch}: last-layer density " + " → ".join(f"{p['density'][-1]:,.0f}" for p in points)
               + f" (steps {', '.join(str(p['step']) for p in points)})")
+
+# %% [markdown]
+# The last layer's density rises at every snapshot as each PCINR fits (1,680 per unit of `t` at
+# initialisation, about 2,100 on the diverse set and 2,460 on the keyboard set at step 2,000),
+# and the hiss measure rises with it (Spearman ρ = 1 over the snapshots, notebook 04's claims).
+# Within one run that cannot separate the two explanations: density, hiss and fit all grow with
+# the step. Across models it can: Wide's last layer has fewer stationary points than the PCINR's
+# at every snapshot (1,162 → 1,690 against 1,680 → 2,095 on the diverse set), and at the same fit
+# it leaves a third of the PCINR's error between the harmonics (notebook 04) — fewer stationary
+# points, less hiss, as the paper's explanation predicts (one seed, one set so far). The TCNN,
+# with no sine units at all, leaves a fifth of the PCINR's at the same fit on the keyboard set,
+# but about as much on the diverse set at the fit it reaches (about 9 dB). The densities stay below an 8 kHz tone's (8,000 per unit of `t`):
+# the units do not turn faster than the samples, yet the network's output puts energy between the
+# partials. WR, and Wide on the keyboard set, are still training at the fit scale
+# (`results/fit/`), as are seeds 1 and 2.
+

@@ -6,17 +6,18 @@ finish. This tool carries the run folders:
 
     .venv/bin/python tools/fit_runs.py ship      # runs/fit -> models/runs/
     .venv/bin/python tools/fit_runs.py restore   # models/runs/ -> runs/fit (before resuming)
-    .venv/bin/python tools/fit_runs.py cost      # seconds per step, from the runs' loss curves
+    .venv/bin/python tools/fit_runs.py cost      # seconds per step of each row, side by side
 
 `ship` exports every finished run as `models/runs/fit/<set>/<run>` (float16 matrices, no
-optimiser state: `cinr-lab export-model --float16`; snapshots are not kept: their measurements
+optimiser state: `cinr-lab export-model --float16`, or float32 where float16 would move its
+render by more than the export's tolerance; snapshots are not kept: their measurements
 are in the run's record), and copies every unfinished one whole (checkpoint with its optimiser
 state, config, loss curve, snapshots) to `models/runs/fit-pending/<set>/<run>`, replacing an
 older copy there. `restore` puts the pending runs back into `runs/fit/` where it holds none, so
 the build resumes them from their last checkpoint, and the finished ones for `make runs`-style
-reuse. `cost` writes `results/fit/step_cost.md`: each run's median seconds per training step
-(from its `loss.csv`, the build's two runs side by side on one core each), and each row's cost
-against the PCINR's, which sets the fit scale's equal-compute step (`Scale.compute`).
+reuse. `cost` writes `results/fit/step_cost.md`: each row's seconds per training step, timed
+as the build runs it (beside a PCINR, one torch thread each; stop the build first), and its
+cost against the PCINR's, which sets the fit scale's equal-compute step (`Scale.compute`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ def ship() -> None:
         if loaded.step >= loaded.train_config.steps:
             out = SHIPPED / relative
             if not (out / "config.json").exists() or train.load_run(out).step < loaded.step:
-                pretrained.export(run, out, overwrite=out.exists(), float16=True)
+                try:
+                    pretrained.export(run, out, overwrite=out.exists(), float16=True)
+                except train.RunError as err:  # float16 would change its sound: keep float32
+                    print(f"{run}: {err}; exported in float32")
+                    pretrained.export(run, out, overwrite=out.exists())
                 print(f"{run}: finished, exported to {out}")
             shutil.rmtree(PENDING / relative, ignore_errors=True)
         else:
@@ -68,27 +73,56 @@ def restore() -> None:
         print(f"{target}: restored from {source}")
 
 
+STEP_CODE = """
+import dataclasses, sys, tempfile, time, torch
+torch.set_num_threads(1)
+from cinr_lab import experiments, jobs, train
+jobs.keep_freed_memory()
+arch, steps = sys.argv[1], int(sys.argv[2])
+tc = dataclasses.replace(experiments.train_config("fit", arch, "keyboard", 0), steps=10**6,
+                         snapshots=())
+with tempfile.TemporaryDirectory() as d:
+    t = train.Trainer.create(d + "/r", tc)
+    for _ in range(3):
+        t.train_step(t.batch_notes())
+    start = time.perf_counter()
+    for _ in range(steps):
+        t.train_step(t.batch_notes())
+    print((time.perf_counter() - start) / steps)
+"""
+
+
 def cost() -> None:
-    import numpy as np
+    """Time each row's training step as the build runs it: two runs side by side, one torch
+    thread each (the PCINR beside each other row), on the keyboard set."""
+    import os
+    import subprocess
 
-    from cinr_lab import bench
+    from cinr_lab import bench, experiments
 
-    rows: dict[str, list[float]] = {}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+    def side_by_side(a: str, b: str) -> tuple[float, float]:
+        procs = [subprocess.Popen([sys.executable, "-c", STEP_CODE, arch, str(n)], env=env,
+                                  stdout=subprocess.PIPE, text=True)
+                 for arch, n in ((a, 30), (b, 30 if b.startswith("PCINR") else 50))]  # fmt: skip
+        return tuple(float(p.communicate()[0].split()[-1]) for p in procs)
+
+    rows = {}
+    for other in experiments.ARCHS:
+        if other != "PCINR":
+            pcinr, rows[other] = side_by_side("PCINR", other)
+            rows.setdefault("PCINR", []).append(pcinr)
+    pcinr = sum(rows["PCINR"]) / len(rows["PCINR"])
+    m = bench.machine()
     lines = ["# Seconds per training step at the fit scale", "",
-             "From each run's `loss.csv` (wall time between logged steps, median; the build trains",
-             "two runs side by side, one torch thread each). Made by `tools/fit_runs.py cost`.", "",
-             f"Machine: {bench.machine()['cpu']}, {bench.machine()['cores']} cores.", "",
-             "| run | steps | median s/step |", "|---|---:|---:|"]  # fmt: skip
-    for run in run_folders(RUNS):
-        seconds = train.loss_curve(run)["seconds"]
-        if len(seconds) < 50:
-            continue
-        per_step = float(np.median(np.diff(seconds)))
-        rows.setdefault(run.name.rsplit("-seed", 1)[0], []).append(per_step)
-        lines.append(f"| {run.relative_to(RUNS)} | {len(seconds)} | {per_step:.3f} |")
-    pcinr = np.median(rows.get("PCINR", [np.nan]))
-    lines += ["", "| row | median s/step | cost against the PCINR's step |", "|---|---:|---:|"]
-    lines += [f"| {row} | {np.median(v):.3f} | {np.median(v) / pcinr:.2f} |" for row, v in rows.items()]
+             "`tools/fit_runs.py cost`: each row's training step at the fit scale (16 keyboard notes,",
+             "batch 16), timed as the build runs it: beside a PCINR, one torch thread each. A",
+             "row's cost against the PCINR's sets its equal-compute step (`Scale.compute`).", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}.", "",
+             "| row | s/step | cost against the PCINR's step |", "|---|---:|---:|",
+             f"| PCINR | {pcinr:.3f} | 1.00 |"]  # fmt: skip
+    lines += [f"| {row} | {t:.3f} | {t / pcinr:.2f} |" for row, t in rows.items() if row != "PCINR"]
     Path("results/fit").mkdir(parents=True, exist_ok=True)
     atomic.write_text(Path("results/fit/step_cost.md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
