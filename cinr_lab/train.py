@@ -108,9 +108,9 @@ class TrainConfig:
         seed: seeds the decoder's initialisation, the latents, batches and coordinates.
         checkpoint_every: steps between checkpoints (one is always written at the end).
         snapshots: steps at which the model and latents are also kept, weights only, as
-            ``RUN/snapshots/step-<step>.pt`` (matrices in float16, as an export stores them), so
-            a run can be measured along its training (:func:`load_snapshot`). Like ``steps`` and
-            ``checkpoint_every``, not part of the run's identity.
+            ``RUN/snapshots/step-<step>.pt`` (matrices in float16, as an export stores them),
+            so a run can be measured along its training (``load_run(path, step=k)``). Like
+            ``steps`` and ``checkpoint_every``, not part of the run's identity.
         precision: ``"float32"``, or ``"bf16"``: the decoder's forward pass under bfloat16
             autocast (matrix multiplies and convolutions in bf16, weights, optimiser and losses
             in float32), for decoders that are not continuous in time (the TCNN family) only:
