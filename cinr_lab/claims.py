@@ -92,6 +92,11 @@ BOOTSTRAPS = 4000
 """Resamples :func:`paired_ci` draws."""
 
 
+def on_plateau(mse: float, silence: float) -> bool:
+    """Whether a run of summed MSE ``mse`` (mean over notes) is on the silence plateau."""
+    return mse >= PLATEAU * silence
+
+
 @dataclass(frozen=True)
 class Runs:
     """One row's runs on one set, as a comparison needs them.
@@ -112,10 +117,9 @@ class Runs:
     def plateau(self) -> str | None:
         """Why this row is on the silence plateau (its worst seed), or None when it is not."""
         worst = int(np.argmax(self.mse))
-        ratio = self.mse[worst] / self.silence
-        if ratio < PLATEAU:
+        if not on_plateau(self.mse[worst], self.silence):
             return None
-        return f"{self.name} seed {worst}: MSE {ratio:.2f} × silence's"
+        return f"{self.name} seed {worst}: MSE {self.mse[worst] / self.silence:.2f} × silence's"
 
 
 def paired_ci(
@@ -205,7 +209,7 @@ def training(
 
     def stuck(*names: str) -> str | None:  # a comparison with a run on the plateau is no finding
         on = [f"{n}: MSE {final[n] / silence:.2f} × silence's" for n in names
-              if final[n] >= PLATEAU * silence]  # fmt: skip
+              if on_plateau(final[n], silence)]  # fmt: skip
         return f"n/a (on the silence plateau: {'; '.join(on)})" if on else None
 
     return [
@@ -496,28 +500,21 @@ def along(
     """
     out = []
     for s, rows in curves.items():
+        between = None if own_between is None else own_between[s]
         for row, points in rows.items():
-            out += _along_one(s, row, points, own[s], PLATEAU * silence[s])
-            if own_between is not None:
-                end, ratio = points[-1], points[-1]["between_hf"] / own_between[s]
-                stuck = end["mse"] >= PLATEAU * silence[s]
-                out.append(Claim(
-                    f"{s}: {row} adds energy between the harmonics above 4 kHz (error there over "
-                    f"{ADDS:g}× the notes' own)", None if stuck else ratio > ADDS,
-                    "n/a (on the silence plateau)" if stuck else f"{ratio:.1f}× the notes' own",
-                ))  # fmt: skip
+            out += _along_one(s, row, points, own[s], silence[s], between)
     return out
 
 
-def _along_one(s: str, row: str, points: Sequence[Mapping], own: float, plateau: float):
-    """:func:`along`'s claims for one run (``plateau``: the MSE at which it is on it)."""
+def _along_one(
+    s: str, row: str, points: Sequence[Mapping], own: float, silence: float, between: float | None
+) -> list[Claim]:
+    """:func:`along`'s claims for one run of set ``s``."""
     end = points[-1]
-    learned = [p for p in points if p["mse"] < plateau]
+    learned = [p for p in points if not on_plateau(p["mse"], silence)]
     stuck = None
-    if end["mse"] >= plateau:
-        stuck = (
-            f"n/a (on the silence plateau: MSE {end['mse'] / plateau * PLATEAU:.2f} × silence's)"
-        )
+    if on_plateau(end["mse"], silence):
+        stuck = f"n/a (on the silence plateau: MSE {end['mse'] / silence:.2f} × silence's)"
     fitted = f"{s}: {row} has learned its notes (mean per-note SNR ≥ {FITTED_DB:g} dB)"
     out = [Claim(fitted, end["snr"] >= FITTED_DB, f"{end['snr']:.1f} dB at step {end['step']}")]
     excess = f"excess {100 * end['hf_excess']:+.3f} %, notes' own {100 * own:.3f} %"
@@ -544,6 +541,13 @@ def _along_one(s: str, row: str, points: Sequence[Mapping], own: float, plateau:
         text = (f"{s}: {row}'s hiss follows its density (error between harmonics above 4 kHz "
                 f"against last-layer density, Spearman ρ > {TREND})")  # fmt: skip
         out.append(Claim(text, holds, stuck or f"ρ = {rho:.2f}"))
+    if between is not None:
+        ratio = end["between_hf"] / between
+        text = (f"{s}: {row} adds energy between the harmonics above 4 kHz (error there over "
+                f"{ADDS:g}× the notes' own)")  # fmt: skip
+        out.append(
+            Claim(text, None if stuck else ratio > ADDS, stuck or f"{ratio:.1f}× the notes' own")
+        )
     return out
 
 
