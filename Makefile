@@ -9,7 +9,7 @@ TORCH_INDEX ?=
 STAMP := $(VENV)/.installed-stamp
 # glibc: keep freed memory for reuse instead of unmapping it (a training step otherwise spends a
 # quarter of its time faulting its tensors back in; `cinr-lab bench --only jobs`). The CLI does
-# the same itself (cinr_lab.jobs.keep_freed_memory); these reach notebooks' kernels and tests.
+# the same itself (cinr_lab.ops.jobs.keep_freed_memory); these reach notebooks' kernels and tests.
 export MALLOC_MMAP_MAX_ := 0
 export MALLOC_TRIM_THRESHOLD_ := 2147483647
 # Torch threads per process (empty: torch's default, every core; `make study` and `make test`
@@ -26,7 +26,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 help:
 	@echo "make study   set up .venv, build the embedded data set, run every notebook"
 	@echo "make test    unit tests and nbval over notebooks/ (what CI runs)"
-	@echo "make runs    copy the runs notebooks 02, 04 and 05 share from models/runs/ (RETRAIN=1: train them, ~1 h on 2 cores, and check them against those)"
+	@echo "make runs    copy the runs notebooks 02, 04 and 05 share from weights/runs/ (RETRAIN=1: train them, ~1 h on 2 cores, and check them against those)"
 	@echo "make lab     open JupyterLab on notebooks/"
 	@echo "make lint    ruff over cinr_lab/ and tests/"
 	@echo "make bench   speed figures for this machine (cinr-lab bench)"
@@ -46,7 +46,7 @@ data: $(STAMP)
 	$(BIN)/cinr-lab data build
 
 # The seed-0 Table 1 runs and the omega_hidden sweep, shared by notebooks 02, 04 and 05: copied
-# from models/runs/ (the runs the committed results were measured on), or trained with RETRAIN=1
+# from weights/runs/ (the runs the committed results were measured on), or trained with RETRAIN=1
 # (about an hour on 2 cores). A notebook trains a missing one itself, but not within its budget.
 RETRAIN ?=
 runs: data

@@ -1,5 +1,5 @@
 """``python -m cinr_lab`` is the same as the ``cinr-lab`` console script."""
 
-from cinr_lab.cli import main
+from cinr_lab.ops.cli import main
 
 raise SystemExit(main())

@@ -18,8 +18,12 @@ import torch
 from torch import Tensor, nn
 
 
-class Activation:
+class Activation(nn.Module):
     """``σ(x; s, β)`` of a FiLM layer and its initialisation. Subclasses implement the methods.
+
+    An activation is a module without parameters, so the synth export
+    (:func:`cinr_lab.ops.synth.torchscript`) scripts the same :meth:`forward` and
+    :meth:`of_affine` the model trains with: the two must be TorchScript (tensor arithmetic).
 
     Attributes:
         name: its key in :data:`ACTIVATIONS`.
@@ -39,7 +43,7 @@ class Activation:
         """``f(u)`` for an affine activation, ``u = s · x + β``."""
         raise NotImplementedError(f"activation {self.name!r} is not a function of s · x + β")
 
-    def __call__(self, x: Tensor, scale: Tensor | float, shift: Tensor | float) -> Tensor:
+    def forward(self, x: Tensor, scale: Tensor, shift: Tensor) -> Tensor:
         """The layer's output for pre-activations ``x``, scale ``s = ω + γ`` and shift ``β``."""
         raise NotImplementedError
 
@@ -71,7 +75,7 @@ class Sine(Activation):
     def of_affine(self, u):
         return torch.sin(u)
 
-    def __call__(self, x, scale, shift):
+    def forward(self, x, scale, shift):
         return torch.sin(self.phase(x, scale, shift))
 
     def init_(self, linear, omega, first, init):
@@ -99,7 +103,7 @@ class Finer(Activation):
     def phase(self, x, scale, shift):
         return scale * ((x.abs() + 1) * x) + shift
 
-    def __call__(self, x, scale, shift):
+    def forward(self, x, scale, shift):
         return torch.sin(self.phase(x, scale, shift))
 
     def init_(self, linear, omega, first, init):
@@ -128,7 +132,7 @@ class Gaussian(Activation):
     def of_affine(self, u):
         return torch.exp(-0.5 * u**2)
 
-    def __call__(self, x, scale, shift):
+    def forward(self, x, scale, shift):
         return torch.exp(-0.5 * (scale * x + shift) ** 2)
 
     def init_(self, linear, omega, first, init):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from cinr_lab import models, train
+from cinr_lab import models, rendering, runfolder
 from cinr_lab.audio import NSYNTH_RATE
 from cinr_lab.decoder import Decoder
 
@@ -321,7 +321,7 @@ def energy_above(wave: np.ndarray, rate: int, cutoff: float = NSYNTH_RATE / 2) -
     return bands[..., 1] / np.maximum(bands.sum(-1), np.finfo(np.float64).tiny)
 
 
-def superres(run: train.Run, item: int, factors=(2, 4)) -> dict[int, np.ndarray]:
+def superres(run: rendering.Run, item: int, factors=(2, 4)) -> dict[int, np.ndarray]:
     """One note of a PCINR run rendered at its training rate and ``factors`` × it.
 
     Returns:
@@ -347,7 +347,7 @@ def pitches(notes: list[str]) -> np.ndarray:
     return np.array([int(name.rsplit("-", 2)[1]) for name in notes])
 
 
-def probe(run: train.Run, truth: np.ndarray) -> dict:
+def probe(run: rendering.Run, truth: np.ndarray) -> dict:
     """How well ``run`` fits its notes and how much it hisses, in one record.
 
     Returns:
@@ -386,7 +386,7 @@ def along_training(path, truth: np.ndarray | None = None) -> list[dict]:
     Returns:
         Records in step order.
     """
-    final = train.load_run(path, device="cpu")
+    final = rendering.load_run(path, device="cpu")
     truth = final.truth() if truth is None else truth
-    steps = [0, *(k for k in train.snapshot_steps(path) if k < final.step)]
-    return [probe(train.load_run(path, "cpu", k), truth) for k in steps] + [probe(final, truth)]
+    steps = [0, *(k for k in runfolder.snapshot_steps(path) if k < final.step)]
+    return [probe(rendering.load_run(path, "cpu", k), truth) for k in steps] + [probe(final, truth)]

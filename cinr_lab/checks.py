@@ -1,6 +1,6 @@
 """Checks of config values and arguments, in one place, with errors that name the field.
 
-The configs (:class:`cinr_lab.train.TrainConfig`, :class:`cinr_lab.models.ModelConfig`) and the
+The configs (:class:`cinr_lab.recipes.TrainConfig`, :class:`cinr_lab.models.ModelConfig`) and the
 functions behind the command line validate their values with these helpers, so the Python API and
 ``cinr-lab`` refuse the same inputs with the same words. A :class:`ConfigError` names the field;
 the command line prints it as its option (``steps`` → ``--steps``).

@@ -73,7 +73,7 @@ class Decoder(nn.Module):
     def conditioned(self, z: Tensor) -> Callable[[Tensor], Tensor]:
         """The decoder with ``z``'s conditioning computed once: ``fn(t [K]) → [B, K]``.
 
-        What :func:`cinr_lab.synth.render_stream` queries block after block. This default runs
+        What :func:`cinr_lab.ops.synth.render_stream` queries block after block. This default runs
         the whole model per call; a decoder with a mapping network overrides it so the mapping
         runs once per latent.
 

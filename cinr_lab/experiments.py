@@ -17,84 +17,13 @@ Typical use::
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cinr_lab import atomic, checks, models, nsynth, train
-
-
-class Overall:
-    """Progress over all the runs of a multi-run command (``table``, ``beyond``, ``runs``).
-
-    A tqdm bar counts finished runs (each run's training shows its own bar beside it), and every
-    run starts with one plain line, ``table: run 3 of 13: keyboard PCINR seed 0``, that a log file
-    keeps (a bar's carriage returns do not read well there).
-    """
-
-    def __init__(self, what: str, total: int):
-        from tqdm.auto import tqdm
-
-        self.what, self.total, self.k = what, total, 0
-        self.bar = tqdm(total=total, desc=f"{what}: runs", unit="run", disable=total == 0)
-
-    def start(self, label: str) -> None:
-        from tqdm.auto import tqdm
-
-        self.k += 1
-        tqdm.write(f"{self.what}: run {self.k} of {self.total}: {label}")
-
-    def done(self) -> None:
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def run_grid(
-    what: str,
-    path: Path,
-    column: str,
-    scale: str,
-    sets: tuple[str, ...],
-    seeds: int,
-    rows,
-    task,
-    jobs: int = 1,
-) -> list[dict]:
-    """The records of a multi-run build (``table``, ``beyond``): one per set, seed and row.
-
-    ``path`` is a JSONL file of records keyed ``scale``, ``set``, ``column``, ``seed``; the cells
-    it lacks are made by ``task(set, seed, row)`` (a picklable callable taking ``progress``),
-    ``jobs`` at a time (:func:`cinr_lab.jobs.run`), and appended to ``path`` as each one comes, so
-    an interrupted build resumes where it stopped.
-
-    Returns:
-        ``scale``'s records for ``sets``, in grid order (set, seed, row), whatever order the
-        runs finished in.
-    """
-    from cinr_lab import jobs as jobs_
-
-    done = checks.read_jsonl(path, keys=("scale", "set", column, "seed"))
-    finished = {(r["scale"], r["set"], r[column], r["seed"]) for r in done}
-    # Seed by seed, each row on every set in turn: a build stopped half way has the first rows
-    # of a seed on both sets (the table's first comparisons), not one set's whole seed.
-    todo = [(st, seed, row) for seed in range(seeds) for row in rows for st in sets
-            if (scale, st, row, seed) not in finished]  # fmt: skip
-
-    def keep(_: int, record: dict) -> None:
-        done.append(record)
-        atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in done))
-
-    labels = [f"{st} {row} seed {seed}" for st, seed, row in todo]
-    jobs_.run(what, labels, [task(st, seed, row) for st, seed, row in todo], jobs, keep)
-    rank = {row: i for i, row in enumerate(rows)}
-    records = [r for r in done if r["scale"] == scale and r["set"] in sets]
-    records.sort(key=lambda r: (sets.index(r["set"]), r["seed"], rank.get(r[column], len(rank))))
-    return records
+from cinr_lab import checks, models, nsynth, recipes, rendering, train
 
 
 @dataclass(frozen=True)
@@ -134,7 +63,7 @@ class Scale:
         """The step at which a ``model`` run has spent a PCINR's ``steps`` of compute."""
         return round(self.steps * self.compute.get(model, 1.0))
 
-    def apply(self, config: train.TrainConfig, steps_factor: float = 1.0) -> train.TrainConfig:
+    def apply(self, config: recipes.TrainConfig, steps_factor: float = 1.0) -> recipes.TrainConfig:
         """``config`` (a recipe) at this scale: its notes, steps, batch, coordinates, rate and
         snapshots."""
         model = config.model
@@ -146,7 +75,7 @@ class Scale:
             items=self.items, batch=self.batch, steps=steps, snapshots=tuple(sorted(snapshots))
         )
         if self.coords is not None:
-            fields["coords"] = round(self.coords * config.coords / train.RECIPES["paper"].coords)
+            fields["coords"] = round(self.coords * config.coords / recipes.RECIPES["paper"].coords)
         if config.lr is None and config.model in self.lrs:
             fields["lr"] = self.lrs[config.model]
         return dataclasses.replace(config, **fields)
@@ -227,7 +156,7 @@ class Row:
 
     Attributes:
         model: a preset in :data:`cinr_lab.models.PRESETS`.
-        recipe: a name in :data:`cinr_lab.train.RECIPES`.
+        recipe: a name in :data:`cinr_lab.recipes.RECIPES`.
         weight_decay: the paper code's ``--weight_decay`` (coupled L2 on the INR's parameters).
         steps_factor: the row trains ``steps_factor × scale.steps`` steps; "ours" takes half the
             coordinates per step, so twice the steps spends the same wall time.
@@ -259,12 +188,12 @@ for ``--weight_decay`` (its argparse default is 0; the paper does not give the v
 
 def train_config(
     scale: Scale | str, arch: str, set_name: str, seed: int, rows: dict[str, Row] | None = None
-) -> train.TrainConfig:
+) -> recipes.TrainConfig:
     """The training config of one table cell's run (``arch`` a row of ``rows``, default
     :data:`ARCHS`)."""
     scale = SCALES[scale] if isinstance(scale, str) else scale
     row = (ARCHS if rows is None else rows)[arch]
-    config = train.recipe(
+    config = recipes.recipe(
         row.recipe, model=row.model, set=set_name, seed=seed, weight_decay=row.weight_decay,
         checkpoint_every=100,
     )  # fmt: skip
@@ -293,7 +222,7 @@ def fit(
     data: str | None = None,
     progress: bool = True,
     rows: dict[str, Row] | None = None,
-) -> train.Run:
+) -> rendering.Run:
     """One table cell's run: loaded from its folder, or trained (or resumed) there first.
 
     Notebooks 02, 04 and 05 call this with the table's scale, so they share the table's runs;
@@ -328,7 +257,7 @@ def sweep_run(
     seed: int = 0,
     data: str | None = None,
     progress: bool = True,
-) -> train.Run:
+) -> rendering.Run:
     """The table's PCINR on the keyboard set with another ``ω_hidden`` (loaded, or trained).
 
     Everything else (notes, steps, learning rates, seed) is the table's ``scale``, so the sweep

@@ -161,7 +161,7 @@ def loss_curves(
     key: str = "mse",
     baseline: float | None = None,
 ) -> Axes:
-    """Loss against step for several runs on one log axis (from :func:`cinr_lab.train.loss_curve`).
+    """Loss against step for several runs on one log axis (:func:`cinr_lab.runfolder.loss_curve`).
 
     Args:
         curves: ``{label: curve}``.

@@ -1,7 +1,8 @@
 """The paper's Table 1: four architectures × two sets × three seeds, three metrics, two baselines.
 
-``build(scale, out)`` trains what is missing (runs are shared and resumable through
-:func:`cinr_lab.train.fit_or_load`), renders every note, evaluates MSE, multi-STFT and CDPAM, and
+:func:`cinr_lab.ops.builds.table` (``cinr-lab table``) trains what is missing (runs are shared and
+resumable through :func:`cinr_lab.train.fit_or_load`), renders every note, scores it
+(:func:`scores`: MSE, multi-STFT, CDPAM, SNR) into one record per run, and :func:`write_tables`
 writes ``table1.csv`` (one row per architecture, set and metric: mean and std over seeds) and
 ``table1.md`` (the paper's layout, its published numbers beside ours, and which of its findings
 this run reproduces).
@@ -10,17 +11,15 @@ this run reproduces).
 from __future__ import annotations
 
 import csv
-import functools
 import io
-import time
 from pathlib import Path
 
 import numpy as np
 
-from cinr_lab import analysis, atomic, checks, claims, metrics, nsynth, train
-from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Scale, fit, paper_sets, run_grid
+from cinr_lab import atomic, checks, claims, metrics, nsynth
+from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, fit, paper_sets
 
-__all__ = ["ARCHS", "DEFAULT_SCALE", "SCALES", "build", "findings", "fit"]
+__all__ = ["ARCHS", "DEFAULT_SCALE", "SCALES", "findings", "fit", "report"]
 
 
 BASELINES = ("Silence", "Noise")
@@ -51,44 +50,6 @@ PAPER: dict[str, dict[str, tuple[float, float]]] = {
 """The paper's numbers: ``{arch: {"metric set": (mean, std)}}``."""
 
 
-def build(
-    scale: str | Scale = DEFAULT_SCALE,
-    sets: tuple[str, ...] = nsynth.SETS,
-    seeds: int = 3,
-    out: str | Path = "results",
-    runs: str | Path = "runs",
-    data: str | None = None,
-    jobs: int = 1,
-) -> Path:
-    """Train, evaluate and write ``table1.csv`` and ``table1.md`` into ``out``.
-
-    Args:
-        scale: a name in :data:`SCALES` or a :class:`Scale`.
-        sets: which paper sets.
-        seeds: runs per architecture and set (seeds 0, 1, ...).
-        out: where the tables go.
-        runs: where the run folders go (``runs/<scale>/<set>/<arch>-seed<k>``).
-        data: NSynth-layout folder (``None``: ``$CINR_NSYNTH`` or the embedded set).
-        jobs: runs trained side by side, each on its share of the cores (:func:`cinr_lab.jobs.run`).
-
-    Per-run results go to ``out/runs.jsonl`` as they finish, so an interrupted build resumes
-    where it stopped (finished runs are neither trained nor evaluated again).
-    """
-    checks.integer("seeds", seeds, minimum=1)
-    checks.integer("jobs", jobs, minimum=1)
-    sets = paper_sets(sets)
-    name = scale if isinstance(scale, str) else "custom"
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    task = lambda st, seed, arch: functools.partial(  # noqa: E731
-        evaluate_cell, scale, st, arch, seed, runs, data
-    )
-    rows = (*ARCHS, *BASELINES)
-    records = run_grid("table", out / "runs.jsonl", "arch", name, sets, seeds, rows, task, jobs)
-    write_tables(records, sets, out)
-    return out
-
-
 def report(
     scale: str = DEFAULT_SCALE, sets: tuple[str, ...] = nsynth.SETS, out: str | Path = "results"
 ) -> Path:
@@ -102,43 +63,6 @@ def report(
         raise checks.ConfigError("scale", f"{out / 'runs.jsonl'} holds no {scale!r} records")
     write_tables(records, tuple(s for s in sets if any(r["set"] == s for r in records)), out)
     return out
-
-
-def evaluate_cell(
-    scale: str | Scale,
-    set_name: str,
-    arch: str,
-    seed: int,
-    runs: str | Path = "runs",
-    data: str | None = None,
-    progress: bool = True,
-) -> dict:
-    """One record of ``runs.jsonl``: the row's run trained (or loaded), rendered and scored
-    (means over notes), or the Silence / Noise baseline scored."""
-    cfg = SCALES[scale] if isinstance(scale, str) else scale
-    name = scale if isinstance(scale, str) else "custom"
-    start = time.perf_counter()
-    truth = nsynth.load(data, subset=set_name, items=cfg.items).audio
-    run = None
-    if arch == "Silence":
-        estimate = metrics.silence(truth)
-    elif arch == "Noise":
-        estimate = metrics.noise(truth, seed)
-    else:
-        run = fit(scale, set_name, arch, seed, runs, data, progress)
-        estimate = run.render().numpy()
-    record = {"scale": name, "set": set_name, "arch": arch, "seed": seed}
-    record |= scores(truth, estimate, cfg.cdpam_items)
-    if run is not None and run.step > cfg.steps:  # trained longer: read at equal steps, compute
-        model = run.train_config.model
-        for key, step in (("equal_steps", cfg.steps), ("equal_compute", cfg.equal_compute(model))):
-            if step < run.step and step in train.snapshot_steps(run.path):
-                early = train.load_run(run.path, "cpu", step).render().numpy()
-                record[key] = {"step": step, **scores(truth, early, cfg.cdpam_items)}
-    if run is not None and train.snapshot_steps(run.path):
-        record["training"] = analysis.along_training(run.path, truth)
-    record["seconds"] = round(time.perf_counter() - start, 1)
-    return record
 
 
 def scores(truth: np.ndarray, estimate: np.ndarray, cdpam_items: int | None) -> dict:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cinr_lab import train
+from cinr_lab import rendering
 from cinr_lab.audio import NSYNTH_RATE, wav_bytes, write_wav
 from cinr_lab.decoder import Decoder
 
@@ -69,7 +69,7 @@ def latent_pca(latents: torch.Tensor | np.ndarray, k: int = 4) -> LatentPCA:
 
 
 def latent(
-    run: train.Run,
+    run: rendering.Run,
     note: int,
     other: int | None = None,
     mix: float = 0.0,
@@ -105,7 +105,7 @@ def synthesize(
     """One clip from latent ``z [latent_dim]`` at the training rate, ω scaled by ``first`` and
     ``hidden``; ``[samples]`` float32 (clipped to [-1, 1] only when written or played)."""
     with scaled_omegas(model, first, hidden):
-        return train.render(model, z.reshape(1, -1))[0].numpy()
+        return rendering.render(model, z.reshape(1, -1))[0].numpy()
 
 
 def default_other(notes: int, note: int) -> int:
@@ -126,7 +126,7 @@ class Explorer:
 
     def __init__(
         self,
-        runs: Mapping[str, train.Run],
+        runs: Mapping[str, rendering.Run],
         out: str | Path = "explorer",
         components: int = 4,
         debounce: float = 0.2,
@@ -192,7 +192,7 @@ class Explorer:
     # -- plain calls (what the widgets drive)
 
     @property
-    def run(self) -> train.Run:
+    def run(self) -> rendering.Run:
         return self.runs[self.model.value]
 
     def current_latent(self) -> torch.Tensor:
@@ -257,7 +257,7 @@ class Explorer:
 
     # -- widget plumbing
 
-    def _notes(self, run: train.Run) -> list[tuple[str, int]]:
+    def _notes(self, run: rendering.Run) -> list[tuple[str, int]]:
         return [(name, i) for i, name in enumerate(run.notes)]
 
     def _truth_of(self, label: str) -> np.ndarray:

@@ -44,7 +44,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from cinr_lab import analysis, claims, experiments, metrics, models, plots, train
+from cinr_lab import analysis, claims, experiments, metrics, models, plots, rendering, runfolder, train
 from cinr_lab.audio import play
 
 # The scales live in cinr_lab.experiments (notebook 03 builds Table 1 from the same runs):
@@ -75,7 +75,7 @@ recon = {name: run.render().numpy() for name, run in runs.items()}
 # The paper's MSE on the full grid: squared error summed over samples, mean over notes.
 silence = float(metrics.mse(truth, metrics.silence(truth)).mean())
 final = {name: float(metrics.mse(truth, recon[name]).mean()) for name in runs}
-curves = {name: train.loss_curve(run.path) for name, run in runs.items()}
+curves = {name: runfolder.loss_curve(run.path) for name, run in runs.items()}
 
 # %% [markdown]
 # ## Loss curves
@@ -104,7 +104,7 @@ plt.show()
 snr = {name: float(metrics.snr(truth, recon[name]).mean()) for name in runs}
 for name in runs:
     print(f"{name:>12}: MSE {final[name]:6.2f} ({silence / final[name]:.1f}x below silence's {silence:.2f}), "
-          f"mean SNR {snr[name]:+.1f} dB, {train.load_run(runs[name].path).step} steps")
+          f"mean SNR {snr[name]:+.1f} dB, {rendering.load_run(runs[name].path).step} steps")
 
 
 # %% [markdown]

@@ -23,7 +23,7 @@
 #
 # It uses the seed-0 runs of Table 1 (`runs/<scale>/<set>/<arch>-seed0`): the paper's four
 # architectures and the PCINR trained with our recipe, on both sets (32 notes each, 200 steps:
-# early training, see notebook 02). `make runs` copies them from `models/runs/`; a missing run is
+# early training, see notebook 02). `make runs` copies them from `weights/runs/`; a missing run is
 # otherwise trained here, at the same settings (about 10 minutes per set on 2 CPU cores).
 
 # %% tags=["parameters"]
@@ -302,7 +302,7 @@ found_along = claims.check("04_along", claims.along(curves, fit_own, fit_silence
 
 # %% [markdown]
 # The two shipped 64-note models (`pcinr-keyboard-64`, our recipe, and `tcnn-keyboard-64`, the
-# paper's; 2,000 steps of 16 notes, the model card in `cinr_lab/models/README.md`), measured the
+# paper's; 2,000 steps of 16 notes, the model card in `cinr_lab/weights/README.md`), measured the
 # same way at their end (they kept no snapshots):
 
 # %%

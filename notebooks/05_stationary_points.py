@@ -171,7 +171,7 @@ assert not points["PCINR"].saturated.any()
 # %% [markdown]
 # ## A sweep of ω_hidden: more stationary points, more hiss?
 # The table's PCINR on the keyboard set, trained again with `ω_hidden` ∈ {30, 80, 245, 600} and
-# nothing else changed (`experiments.sweep_run`; `make runs` copies them from `models/runs/`). Under
+# nothing else changed (`experiments.sweep_run`; `make runs` copies them from `weights/runs/`). Under
 # SIREN's initialisation a hidden layer's `ω·W` starts out distributed the same whatever `ω`; what
 # `ω_hidden` changes is how far one optimiser step moves `ω·W` (about `ω·lr`) — so a larger `ω`
 # lets training build faster-turning units sooner.

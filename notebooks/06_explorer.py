@@ -17,9 +17,9 @@
 # # 06 · Explorer: move a slider, hear the sound change
 #
 # A conditional INR is a *controllable* synthesiser: one network, and a latent `z` that says which
-# sound. This notebook loads the pretrained models shipped with the package (`cinr_lab/models/`:
+# sound. This notebook loads the pretrained models shipped with the package (`cinr_lab/weights/`:
 # a PCINR and a TCNN per embedded set on 32 notes, and a second pair on 64 keyboard notes trained
-# ten times longer, `*-keyboard-64`; see `cinr_lab/models/README.md` for how they were trained and
+# ten times longer, `*-keyboard-64`; see `cinr_lab/weights/README.md` for how they were trained and
 # how well they fit), so it plays sound without any training, and puts controls on them:
 #
 # * **model** and **note** — which network, and which training note's latent to start from;

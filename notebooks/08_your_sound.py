@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from cinr_lab import audio, metrics, nsynth, plots, pretrained, train, widgets
+from cinr_lab import audio, metrics, nsynth, plots, pretrained, rendering, train, widgets
 from cinr_lab.audio import play
 
 torch.manual_seed(0)
@@ -60,7 +60,7 @@ print(f"{Path(path).name}: {samples} samples at 16 kHz as the models see it, pea
 def fit(r, wave, seed=0):
     """The latent ``cinr-lab encode`` fits (its rate and coordinates; STEPS steps), and its render."""
     z = train.encode(r.model, torch.from_numpy(wave), STEPS, 1e-2, seed, r.train_config.coords)
-    return z, train.render(r.model, z[None])[0].numpy()
+    return z, rendering.render(r.model, z[None])[0].numpy()
 
 
 def snr(truth, estimate):

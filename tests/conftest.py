@@ -12,7 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cinr_lab import jobs, nsynth
+from cinr_lab import nsynth
+
+# Real notes of the paper's lists, one per (family, source) present in them: the fixture folders
+from cinr_lab.ops import jobs
 
 # Real notes of the paper's lists, one per (family, source) present in them: the fixture folders
 # carry true NSynth metadata.
@@ -128,10 +131,10 @@ def make_nsynth(tmp_path) -> Callable[..., Path]:
 @pytest.fixture
 def tiny_run(make_nsynth, tmp_path):
     """A finished 2-step run of a tiny PCINR (3 layers of 16) on four fixture notes."""
-    from cinr_lab import models, train
+    from cinr_lab import models, recipes, rendering, train
 
     tiny = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
-    config = train.TrainConfig(model="pcinr", set=None, data=str(make_nsynth()), items=4, steps=2,
-                               batch=4, coords=200, lr=1e-3, latent_std=0.5)  # fmt: skip
+    config = recipes.recipe("v0", model="pcinr", set=None, data=str(make_nsynth()), items=4,
+                            steps=2, batch=4, coords=200, lr=1e-3, latent_std=0.5)  # fmt: skip
     train.Trainer.create(tmp_path / "run", config, tiny).fit(progress=False)
-    return train.load_run(tmp_path / "run")
+    return rendering.load_run(tmp_path / "run")

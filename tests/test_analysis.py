@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from cinr_lab import analysis, models, train
+from cinr_lab import analysis, models, recipes, rendering
 
 RATE = 16000
 TINY = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16, samples=1600)
@@ -118,8 +118,8 @@ def test_stationary_points_refuse_a_tcnn():
 def test_superres_renders_every_rate_and_resampling_adds_nothing_above_nyquist():
     torch.manual_seed(0)
     model = models.build(TINY).eval()
-    run = train.Run(None, model, torch.randn(2, TINY.latent_dim) * 0.1, ["a", "b"], TINY,
-                    train.TrainConfig(), 0)  # fmt: skip
+    run = rendering.Run(None, model, torch.randn(2, TINY.latent_dim) * 0.1, ["a", "b"], TINY,
+                    recipes.recipe("v0"), 0)  # fmt: skip
     waves = analysis.superres(run, 1, factors=(2, 4))
     assert {r: len(w) for r, w in waves.items()} == {16000: 1600, 32000: 3200, 64000: 6400}
     # The 2x render passes through the 1x one at every other sample: one continuous function.

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cinr_lab import checks, models, nsynth, train
-from cinr_lab.cli import main
+from cinr_lab import checks, models, nsynth, recipes, train
+from cinr_lab.ops.cli import main
 
 TINY = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
 
@@ -31,7 +31,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 def finished_run(make_nsynth, tmp_path) -> Path:
     """A tiny finished PCINR run on the fixture notes (4 notes, 4 steps)."""
     root = str(make_nsynth())
-    config = train.TrainConfig(model="pcinr", set=None, data=root, items=4, steps=4, batch=2,
+    config = recipes.recipe("v0", model="pcinr", set=None, data=root, items=4, steps=4, batch=2,
                                coords=100, stft_weight=0.0, checkpoint_every=2)  # fmt: skip
     return train.Trainer.create(tmp_path / "run", config, TINY).fit(progress=False)
 
@@ -138,12 +138,12 @@ def test_study_arguments(argv, words, tmp_path, capsys, monkeypatch):
 
 def test_config_errors_name_the_field_in_python_too():
     with pytest.raises(checks.ConfigError, match="steps: must be at least 1, got 0") as err:
-        train.TrainConfig(steps=0)
+        recipes.recipe("v0", steps=0)
     assert (err.value.field, err.value.option) == ("steps", "--steps")
     with pytest.raises(checks.ConfigError, match="batch: must be a whole number, got '8'"):
-        train.TrainConfig(batch="8")  # e.g. a hand-edited config.json
+        recipes.recipe("v0", batch="8")  # e.g. a hand-edited config.json
     with pytest.raises(checks.ConfigError, match="nothing to fit"):
-        train.TrainConfig(mse_weight=0, stft_weight=0)
+        recipes.recipe("v0", mse_weight=0, stft_weight=0)
     with pytest.raises(checks.ConfigError, match="hidden: must be at least 1, got 0"):
         models.config_for("pcinr", hidden=0)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cinr_lab import bench, models
-from cinr_lab.cli import main
+from cinr_lab import models
+from cinr_lab.ops import bench
+from cinr_lab.ops.cli import main
 
 
 def test_stream_reports_a_real_time_factor_per_block_size(monkeypatch):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from cinr_lab import analysis, checks, models, train
+from cinr_lab import analysis, checks, models, recipes, rendering, runfolder, train
 
 TINY = models.config_for("pcinr-parallel", hidden=16, layers=2, mapping_hidden=16, branches=3)
 
@@ -80,12 +80,12 @@ def test_it_trains_and_resumes_as_any_decoder(make_nsynth, tmp_path):
     kw = dict(model="pcinr-parallel", set=None, data=str(make_nsynth()), items=4, steps=80,
               seconds=0.05, coords=800, batch=4, lr=1e-3, latent_lr=1e-2, stft_weight=0.0,
               checkpoint_every=40)  # fmt: skip
-    config = train.TrainConfig(**kw)
+    config = recipes.recipe("v0", **kw)
     learnable = dataclasses.replace(TINY, hidden=32, omega_first=300, omega_hidden=30)
     run = train.Trainer.create(tmp_path / "r", config, learnable).fit(progress=False)
-    mse = train.loss_curve(run)["mse"]
+    mse = runfolder.loss_curve(run)["mse"]
     assert np.mean(mse[-5:]) < 0.5 * mse[0]
-    loaded = train.load_run(run)
+    loaded = rendering.load_run(run)
     assert isinstance(loaded.model, type(models.build(TINY))) and loaded.step == 80
 
 
@@ -110,13 +110,14 @@ def test_shift_modulation_is_linear_in_z_and_leaves_the_frequencies():
 
 def test_beyond_builds_measures_and_resumes(embedded_home, tmp_path, monkeypatch):
     from cinr_lab import beyond, experiments
+    from cinr_lab.ops import builds
 
     tiny = experiments.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
     variants = {"PCINR": beyond.VARIANTS["PCINR"],
                 "Parallel": beyond.VARIANTS["Parallel (4 × depth 3)"]}  # fmt: skip
     kw = dict(sets=("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs",
               variants=variants)  # fmt: skip
-    out = beyond.build(tiny, **kw)
+    out = builds.beyond(tiny, **kw)
     records = [json.loads(line) for line in (out / "beyond.jsonl").read_text().splitlines()]
     assert [r["variant"] for r in records] == ["PCINR", "Parallel"]
     assert len(records[0]["density"]) == 8 and len(records[1]["density"]) == 3  # per layer
@@ -127,7 +128,7 @@ def test_beyond_builds_measures_and_resumes(embedded_home, tmp_path, monkeypatch
     assert experiments.run_path(tmp_path / "runs", "custom", "keyboard", "PCINR", 0).is_dir()
 
     # The same build, runs side by side (one thread per worker): the same records, but rounding.
-    two = beyond.build(tiny, **kw | dict(out=tmp_path / "two", runs=tmp_path / "runs2", jobs=2))
+    two = builds.beyond(tiny, **kw | dict(out=tmp_path / "two", runs=tmp_path / "runs2", jobs=2))
     lines = (two / "beyond.jsonl").read_text().splitlines()
     side_by_side = {r["variant"]: r for r in map(json.loads, lines)}
     assert set(side_by_side) == {"PCINR", "Parallel"}
@@ -143,7 +144,7 @@ def test_beyond_builds_measures_and_resumes(embedded_home, tmp_path, monkeypatch
         raise AssertionError("a finished variant was trained again")
 
     monkeypatch.setattr(train, "fit_or_load", no_training)
-    assert beyond.build(tiny, **kw) == out
+    assert builds.beyond(tiny, **kw) == out
     assert (out / "beyond.csv").read_text().count("\n") > 1
     wavs = {p.parent.name: p.name for p in (out / "beyond_audio" / "keyboard").rglob("*.wav")}
     assert set(wavs) == {"PCINR", "Parallel", "truth"}
@@ -154,20 +155,21 @@ def test_a_diverged_run_is_recorded_and_the_build_goes_on(
     embedded_home, tmp_path, monkeypatch, capsys
 ):
     from cinr_lab import beyond, experiments
+    from cinr_lab.ops import builds
 
     tiny = experiments.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
     variants = {"PCINR": beyond.VARIANTS["PCINR"], "Hot": beyond.VARIANTS["BACON, lr 1e-4"]}
-    real_fit = beyond.fit
+    real_fit = builds.fit
 
     def fit(scale, set_name, variant, seed, *args, **kwargs):
         if variant == "Hot" and seed == 1:
             raise train.TrainingDiverged("step 88: loss is inf; stopped. (how to restart)")
         return real_fit(scale, set_name, variant, seed, *args, **kwargs)
 
-    monkeypatch.setattr(beyond, "fit", fit)
+    monkeypatch.setattr(builds, "fit", fit)
     kw = dict(sets=("keyboard",), seeds=2, out=tmp_path / "res", runs=tmp_path / "runs",
               variants=variants)  # fmt: skip
-    out = beyond.build(tiny, **kw)
+    out = builds.beyond(tiny, **kw)
     log = capsys.readouterr().out  # one plain line per run, for a log file
     assert "beyond: run 1 of 4: keyboard PCINR seed 0" in log
     assert "beyond: run 4 of 4: keyboard Hot seed 1" in log
@@ -184,9 +186,9 @@ def test_a_diverged_run_is_recorded_and_the_build_goes_on(
     def no_training(*args, **kwargs):
         raise AssertionError("a diverged run was trained again")
 
-    monkeypatch.setattr(beyond, "fit", no_training)
-    monkeypatch.setattr(beyond, "examples", lambda *args, **kwargs: None)
-    beyond.build(tiny, **kw)  # resumes: the diverged run stays a result
+    monkeypatch.setattr(builds, "fit", no_training)
+    monkeypatch.setattr(builds, "examples", lambda *args, **kwargs: None)
+    builds.beyond(tiny, **kw)  # resumes: the diverged run stays a result
 
 
 def test_gaussian_hidden_layers_behind_a_sine_first_layer():
@@ -229,10 +231,12 @@ def test_bacon_trains_and_is_analysed(make_nsynth, tmp_path):
               seconds=0.05, coords=800, batch=4, lr=5e-3, latent_lr=1e-2, stft_weight=0.0,
               checkpoint_every=30)  # fmt: skip
     small = models.config_for("bacon", hidden=32, layers=3, mapping_hidden=16, band_hz=4000.0)
-    run = train.Trainer.create(tmp_path / "r", train.TrainConfig(**kw), small).fit(progress=False)
-    mse = train.loss_curve(run)["mse"]
+    run = train.Trainer.create(tmp_path / "r", recipes.recipe("v0", **kw), small).fit(
+        progress=False
+    )
+    mse = runfolder.loss_curve(run)["mse"]
     assert np.mean(mse[-5:]) < 0.5 * mse[0]
-    loaded = train.load_run(run)
+    loaded = rendering.load_run(run)
     points = analysis.stationary_points(loaded.model, loaded.latents[:1])
     assert points.measured.shape == (3, 32) and (points.measured[1:] > 0).any()
     with pytest.raises(ValueError, match="no scales"):
@@ -255,6 +259,7 @@ def test_shared_rows_adopt_table_records_instead_of_measuring_again(tmp_path):
     """Table 1 and beyond report one record per shared run: beyond copies the table's (its
     metrics, and its last point along training for HF excess and density), and only those."""
     from cinr_lab import beyond
+    from cinr_lab.ops import builds
 
     along = [{"step": 0, "hf_excess": 0.0, "density": [1.0]},
              {"step": 9, "hf_excess": -0.002, "density": [3.0, 4.0]}]  # fmt: skip
@@ -268,10 +273,10 @@ def test_shared_rows_adopt_table_records_instead_of_measuring_again(tmp_path):
     ]  # fmt: skip
     (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in table_records))
     path = tmp_path / "beyond.jsonl"
-    assert beyond.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 1
+    assert builds.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 1
     (record,) = [json.loads(x) for x in path.read_text().splitlines()]
     assert record["variant"] == "PCINR" and record["mse"] == 1.5 and record["snr"] == 12.0
     assert record["hf_excess"] == -0.002 and record["density"] == [3.0, 4.0]
-    assert beyond.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 0  # once
+    assert builds.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 0  # once
     other = dict(beyond.VARIANTS, PCINR=beyond.Row("pcinr", weight_decay=0.5))
-    assert beyond.adopt(tmp_path / "b.jsonl", tmp_path / "runs.jsonl", "fit", other) == 0
+    assert builds.adopt(tmp_path / "b.jsonl", tmp_path / "runs.jsonl", "fit", other) == 0

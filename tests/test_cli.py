@@ -11,7 +11,7 @@ import soundfile
 from conftest import FIXTURE_NOTES
 
 from cinr_lab import nsynth
-from cinr_lab.cli import main
+from cinr_lab.ops.cli import main
 
 
 def test_info_counts_a_folder(make_nsynth, capsys):
@@ -84,14 +84,14 @@ def test_export_without_a_set_writes_every_note_of_the_folder(make_nsynth, tmp_p
 
 
 def test_train_on_a_folder_of_your_own_uses_all_its_notes(make_nsynth, tmp_path, capsys):
-    from cinr_lab import train
+    from cinr_lab import rendering
 
     root = make_nsynth()
     run = tmp_path / "run"
     args = ["train", "--model", "tcnn", "--data", str(root), "--steps", "1", "--batch", "8",
             "--coords", "100", "--out", str(run)]  # fmt: skip
     assert main(args) == 0
-    loaded = train.load_run(run)
+    loaded = rendering.load_run(run)
     assert loaded.train_config.set is None and sorted(loaded.notes) == sorted(FIXTURE_NOTES)
     # Naming a paper set still asks for its 1024 notes, which this folder lacks.
     assert main([*args[:-1], str(tmp_path / "run2"), "--set", "keyboard"]) == 2

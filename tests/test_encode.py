@@ -7,7 +7,8 @@ import pytest
 import soundfile
 import torch
 
-from cinr_lab import audio, cli, metrics, train
+from cinr_lab import audio, metrics, rendering
+from cinr_lab.ops import cli
 
 RATE = audio.NSYNTH_RATE
 
@@ -73,11 +74,11 @@ def test_encode_command_fits_a_stereo_44k_sound_and_never_overwrites(tiny_run, t
     z = record["latent"]
     assert z.shape == (tiny_run.model_config.latent_dim,)
     np.testing.assert_allclose(
-        train.render(tiny_run.model, z[None])[0].numpy(), estimate, atol=1e-6
+        rendering.render(tiny_run.model, z[None])[0].numpy(), estimate, atol=1e-6
     )
     # the fitted latent explains the sound better than the latent encoding starts from
     start = torch.randn(1, z.numel(), generator=torch.Generator().manual_seed(0)) * 1e-3
-    before = metrics.mse(fitted[None], train.render(tiny_run.model, start).numpy())[0]
+    before = metrics.mse(fitted[None], rendering.render(tiny_run.model, start).numpy())[0]
     assert metrics.mse(fitted[None], estimate[None])[0] < before
     # a second run refuses to replace the outputs
     before_bytes = (out / "my sound.wav").read_bytes()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cinr_lab import experiments, models, train
-from cinr_lab.cli import build_parser, main
+from cinr_lab import experiments, models, recipes, rendering
+from cinr_lab.ops.cli import build_parser, main
 
 
 @pytest.mark.parametrize("name", list(experiments.SCALES))
@@ -17,7 +17,7 @@ def test_scales_train_every_row_as_its_recipe_says(name):
     paper, ours = configs[1], configs[4]
     assert paper.optimizer == ours.optimizer == "adabelief" and paper.latent_update == "sgd"
     # None: the paper's 1e-5, unless the scale sets a rate per model (a recipe's own rate wins)
-    assert paper.lr == scale.lrs.get("pcinr") and ours.lr == train.RECIPES["ours"].lr
+    assert paper.lr == scale.lrs.get("pcinr") and ours.lr == recipes.RECIPES["ours"].lr
     assert configs[0].lr == scale.lrs.get("tcnn")
     # A row trained longer than the PCINRs keeps snapshots at equal steps and equal compute
     tcnn = configs[0]
@@ -29,7 +29,7 @@ def test_scales_train_every_row_as_its_recipe_says(name):
     # "ours" gets the wall time of the paper's row: half the coordinates, twice the steps
     assert (ours.steps, ours.coords) == (2 * paper.steps, paper.coords // 2)
     assert {c.items for c in configs} == {scale.items}
-    assert paper.coords == (scale.coords or train.RECIPES["paper"].coords)
+    assert paper.coords == (scale.coords or recipes.RECIPES["paper"].coords)
 
 
 def test_the_committed_study_scale_is_unchanged_by_the_refactor():
@@ -38,7 +38,7 @@ def test_the_committed_study_scale_is_unchanged_by_the_refactor():
     assert (paper.items, paper.steps, paper.batch, paper.coords) == (32, 200, 8, 2000)
     ours = experiments.train_config("study", "PCINR (ours)", "diverse", 2)
     assert (ours.items, ours.steps, ours.batch, ours.coords, ours.seed) == (32, 400, 8, 1000, 2)
-    assert ours == train.recipe("ours", model="pcinr", set="diverse", items=32, steps=400,
+    assert ours == recipes.recipe("ours", model="pcinr", set="diverse", items=32, steps=400,
                                 batch=8, seed=2, checkpoint_every=100)  # fmt: skip
 
 
@@ -74,7 +74,7 @@ def test_train_preset_fills_the_cli_defaults(make_nsynth, tmp_path, monkeypatch)
     run = tmp_path / "run"
     assert main(["train", "--model", "pcinr", "--preset", "smoke", "--data", str(root),
                  "--items", "2", "--out", str(run)]) == 0  # fmt: skip
-    config = train.load_run(run).train_config
+    config = rendering.load_run(run).train_config
     smoke = experiments.SCALES["smoke"]
     assert (config.steps, config.batch, config.items) == (smoke.steps, smoke.batch, 2)
     assert config.optimizer == "adabelief"  # the paper's recipe, the default

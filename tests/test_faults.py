@@ -19,16 +19,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from cinr_lab import atomic, models, pretrained, runfolder, soundfont, train
-from cinr_lab.cli import main
+from cinr_lab import atomic, models, recipes, rendering, runfolder, soundfont, train
+from cinr_lab.ops import ship
+from cinr_lab.ops.cli import main
 
 TINY = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
 
 
-def config(root, **kw) -> train.TrainConfig:
+def config(root, **kw) -> recipes.TrainConfig:
     base = dict(model="pcinr", set=None, data=str(root), items=4, steps=6, batch=2, coords=100,
                 stft_weight=0.0, lr=1e-3, checkpoint_every=2)  # fmt: skip
-    return train.TrainConfig(**{**base, **kw})
+    return recipes.recipe("v0", **{**base, **kw})
 
 
 def digest(path: Path) -> str:
@@ -68,7 +69,7 @@ def test_a_poisoned_update_is_never_saved(make_nsynth, tmp_path, monkeypatch):
     poison_at(trainer, monkeypatch, 3)
     with pytest.raises(train.TrainingDiverged, match=r"step 3: NaN or infinity in .*not saved"):
         trainer.fit(progress=False)
-    run = train.load_run(tmp_path / "r")  # the last good checkpoint, finite
+    run = rendering.load_run(tmp_path / "r")  # the last good checkpoint, finite
     assert run.step == 2 and torch.isfinite(run.latents).all()
     assert not (tmp_path / "r" / "audio").exists()  # no NaN audio written
 
@@ -78,7 +79,7 @@ def test_a_poisoned_last_step_fails_instead_of_exporting_nan(make_nsynth, tmp_pa
     poison_at(trainer, monkeypatch, 2)
     with pytest.raises(train.TrainingDiverged, match="step 2: NaN"):
         trainer.fit(progress=False)
-    assert train.load_run(tmp_path / "r").step == 0  # the start, not the poisoned end
+    assert rendering.load_run(tmp_path / "r").step == 0  # the start, not the poisoned end
 
 
 def test_a_nan_checkpoint_is_refused_by_render_and_export(make_nsynth, tmp_path, capsys):
@@ -118,11 +119,11 @@ def test_train_refuses_a_folder_that_is_not_a_run(make_nsynth, tmp_path, capsys)
 def test_an_interrupted_start_leaves_a_folder_that_starts_again(make_nsynth, tmp_path, monkeypatch):
     cfg = config(make_nsynth())
 
-    def killed(self):
-        raise KeyboardInterrupt
+    def killed(self, state):
+        raise KeyboardInterrupt  # killed while writing the step-0 checkpoint
 
     with monkeypatch.context() as m:
-        m.setattr(train.Trainer, "save", killed)
+        m.setattr(runfolder.Writer, "save", killed)
         with pytest.raises(KeyboardInterrupt):
             train.Trainer.create(tmp_path / "r", cfg, TINY)
     assert not (tmp_path / "r" / "config.json").exists()  # not a run yet: nothing to resume
@@ -133,9 +134,11 @@ def test_an_interrupted_start_leaves_a_folder_that_starts_again(make_nsynth, tmp
 def test_a_config_without_checkpoint_says_what_to_do(make_nsynth, tmp_path):
     run = train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY).fit(progress=False)
     (run / "checkpoint.pt").unlink()  # as cinr_lab 0.2 left a start killed before step 200
-    with pytest.raises(train.RunError, match="never reached its first checkpoint: delete"):
+    with pytest.raises(runfolder.RunError, match="never reached its first checkpoint: delete"):
         train.Trainer.create(run, config(make_nsynth(root=tmp_path / "n2")), TINY)
-    with pytest.raises(train.RunError, match="checkpoint.pt: missing .* delete .* train it again"):
+    with pytest.raises(
+        runfolder.RunError, match="checkpoint.pt: missing .* delete .* train it again"
+    ):
         train.Trainer.resume(run)
 
 
@@ -165,9 +168,9 @@ def test_a_checkpoint_copied_from_another_run_is_refused(make_nsynth, tmp_path, 
     a = train.Trainer.create(tmp_path / "a", config(root, seed=0), TINY).fit(progress=False)
     b = train.Trainer.create(tmp_path / "b", config(root, seed=1), TINY).fit(progress=False)
     shutil.copyfile(a / "checkpoint.pt", b / "checkpoint.pt")
-    with pytest.raises(train.RunError, match="belongs to another run"):
-        train.load_run(b)
-    with pytest.raises(train.RunError, match="belongs to another run"):
+    with pytest.raises(runfolder.RunError, match="belongs to another run"):
+        rendering.load_run(b)
+    with pytest.raises(runfolder.RunError, match="belongs to another run"):
         train.Trainer.resume(b, steps=8)
     assert main(["render", str(b), "--out", str(tmp_path / "w")]) == 2
     assert "belongs to another run" in error_line(capsys)
@@ -186,7 +189,7 @@ def test_a_torn_loss_row_is_dropped_on_resume(make_nsynth, tmp_path):
     train.Trainer.resume(half, steps=6).fit(progress=False)
     rows = (half / "loss.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3", "4", "5", "6"]
-    assert all(len(r.split(",")) == len(train.LOSS_COLUMNS) for r in rows)
+    assert all(len(r.split(",")) == len(runfolder.LOSS_COLUMNS) for r in rows)
     strip = lambda text: [r.rsplit(",", 1)[0] for r in text.splitlines()]  # noqa: E731 (seconds)
     assert strip((half / "loss.csv").read_text()) == strip((straight / "loss.csv").read_text())
     assert not list(half.glob(".*.tmp"))  # the stale temporary checkpoint is gone
@@ -251,10 +254,10 @@ def test_export_overwrites_only_an_exported_model(make_nsynth, tmp_path, capsys)
         assert main(["export-model", str(run), "--out", str(out), "--overwrite"]) == 2
         assert words in error_line(capsys)
         assert tree(out) == before
-    model = pretrained.export(run, tmp_path / "m")
+    model = ship.export(run, tmp_path / "m")
     assert sorted(p.name for p in model.iterdir()) == ["checkpoint.pt", "config.json", "loss.csv"]
-    pretrained.export(run, model, overwrite=True)  # an exported model may be replaced
-    assert train.load_run(model).step == 6
+    ship.export(run, model, overwrite=True)  # an exported model may be replaced
+    assert rendering.load_run(model).step == 6
 
 
 def test_float16_export_halves_the_matrices_and_renders_as_before(make_nsynth, tmp_path, capsys):
@@ -266,17 +269,17 @@ def test_float16_export_halves_the_matrices_and_renders_as_before(make_nsynth, t
         matrix = tensor.dim() >= 2 and min(tensor.shape) > 1
         assert tensor.dtype == (torch.float16 if matrix else torch.float32), name
     assert stored["latents"].dtype == torch.float16
-    full, half = train.load_run(run), train.load_run(tmp_path / "m")
+    full, half = rendering.load_run(run), rendering.load_run(tmp_path / "m")
     assert half.latents.dtype == torch.float32
     assert all(p.dtype == torch.float32 for p in half.model.parameters())
     difference = (full.render() - half.render()).abs().max()
-    assert 0 < difference <= pretrained.FLOAT16_TOLERANCE
+    assert 0 < difference <= ship.FLOAT16_TOLERANCE
 
 
 def test_float16_export_that_changes_the_sound_is_refused(make_nsynth, tmp_path, capsys,
                                                           monkeypatch):  # fmt: skip
     run = train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY).fit(progress=False)
-    monkeypatch.setattr(pretrained, "FLOAT16_TOLERANCE", 0.0)  # any rounding is too much
+    monkeypatch.setattr(ship, "FLOAT16_TOLERANCE", 0.0)  # any rounding is too much
     assert main(["export-model", str(run), "--out", str(tmp_path / "m"), "--float16"]) == 2
     assert "export it without --float16" in error_line(capsys)
     assert not (tmp_path / "m").exists()
@@ -286,16 +289,16 @@ def test_a_retrained_run_is_checked_against_its_shipped_copy(make_nsynth, tmp_pa
     root = make_nsynth()
     shipped = train.Trainer.create(tmp_path / "s", config(root), TINY).fit(progress=False)
     again = train.Trainer.create(tmp_path / "a", config(root), TINY).fit(progress=False)
-    same, mine, theirs = pretrained.reproduces(train.load_run(again), train.load_run(shipped))
+    same, mine, theirs = ship.reproduces(rendering.load_run(again), rendering.load_run(shipped))
     assert same and abs(mine - theirs) < 1e-3  # same seed, same machine: the same run
-    other = train.load_run(again)
+    other = rendering.load_run(again)
     with torch.no_grad():  # a different model: a constant offset on every sample
         other.model.head.bias += 0.5
-    same, mine, theirs = pretrained.reproduces(other, train.load_run(shipped))
-    assert not same and mine < theirs - pretrained.REPRODUCE_DB
+    same, mine, theirs = ship.reproduces(other, rendering.load_run(shipped))
+    assert not same and mine < theirs - ship.REPRODUCE_DB
     seed1 = train.Trainer.create(tmp_path / "b", config(root, seed=1), TINY).fit(progress=False)
-    with pytest.raises(train.RunError, match="not the run shipped in"):
-        pretrained.reproduces(train.load_run(seed1), train.load_run(shipped))
+    with pytest.raises(runfolder.RunError, match="not the run shipped in"):
+        ship.reproduces(rendering.load_run(seed1), rendering.load_run(shipped))
 
 
 def test_data_build_refuses_a_folder_that_is_not_a_build(tmp_path, capsys):

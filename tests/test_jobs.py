@@ -1,4 +1,4 @@
-"""Runs side by side (cinr_lab.jobs): every result kept, errors surface, memory kept for reuse."""
+"""Runs side by side (cinr_lab.ops.jobs): every result kept, errors surface, memory kept."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cinr_lab import jobs
+from cinr_lab.ops import jobs
 
 
 def _square(x: int, progress: bool) -> tuple[int, bool]:
@@ -70,7 +70,7 @@ def test_threads_share_out_the_cores(monkeypatch):
 _FAULTS = """
 import resource, sys
 import torch
-from cinr_lab import jobs
+from cinr_lab.ops import jobs
 if sys.argv[1] == "keep":
     assert jobs.keep_freed_memory()
 def step():  # a training step's pattern: large tensors alive at once, all freed at its end

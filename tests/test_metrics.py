@@ -12,7 +12,7 @@ from conftest import REAL_HOME
 
 from cinr_lab import metrics, nsynth
 from cinr_lab.audio import write_wav
-from cinr_lab.cli import main
+from cinr_lab.ops.cli import main
 
 
 @pytest.fixture(scope="module")

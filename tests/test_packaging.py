@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from cinr_lab import pretrained
+from cinr_lab.ops import ship
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,11 +44,11 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_carries_every_shipped_model(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in pretrained.SHIPPED:
-        for file in pretrained.MODEL_FILES:
-            assert f"cinr_lab/models/{name}/{file}" in names, (name, file)
-    assert "cinr_lab/models/README.md" in names
+        for file in ship.MODEL_FILES:
+            assert f"cinr_lab/weights/{name}/{file}" in names, (name, file)
+    assert "cinr_lab/weights/README.md" in names
     assert "cinr_lab/sounds/steel_drums-060-100.wav" in names
-    assert not any(n.startswith("cinr_lab/models/runs") for n in names)  # study runs stay out
+    assert not any(n.startswith("cinr_lab/weights/runs") for n in names)  # study runs stay out
 
 
 def test_an_installed_copy_loads_and_plays_a_shipped_model(wheel, tmp_path):

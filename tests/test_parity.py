@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cinr_lab import decoder, models, reference
+from cinr_lab import decoder, models
+from cinr_lab.ops import reference
 from cinr_lab.pcinr import FiLMLayer
 
 
@@ -90,11 +91,11 @@ def test_initialisation_draws_like_the_paper_codes(name):
 
 def test_paper_recipe_trains_as_the_papers_loop(make_nsynth, tmp_path, monkeypatch):
     """cinr_lab's recipe="paper" and the paper's train.py loop (restated in
-    cinr_lab.reference), from the same weights, latents, batches and coordinates, take the same
+    cinr_lab.ops.reference), from the same weights, latents, batches and coordinates, take the same
     steps: per-step losses and the final latents agree."""
-    from cinr_lab import train
+    from cinr_lab import recipes, runfolder, train
 
-    config = train.recipe(
+    config = recipes.recipe(
         "paper", model="pcinr", set=None, data=str(make_nsynth()), items=6, steps=12, batch=3,
         coords=250, lr=1e-3, seed=0,
     )  # fmt: skip
@@ -115,7 +116,7 @@ def test_paper_recipe_trains_as_the_papers_loop(make_nsynth, tmp_path, monkeypat
     notes, batch_notes = [], trainer.batch_notes
     monkeypatch.setattr(trainer, "batch_notes", lambda: notes.append(batch_notes()) or notes[-1])
     trainer.fit(progress=False)
-    ours = train.loss_curve(trainer.path)["loss"]
+    ours = runfolder.loss_curve(trainer.path)["loss"]
 
     theirs = []
     z = reference.paper_training(

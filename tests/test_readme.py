@@ -23,7 +23,7 @@ def test_pretrained_snippet(tmp_path, monkeypatch, embedded_home):
 
 
 def test_torchscript_snippet_after_the_export_command(tmp_path, monkeypatch):
-    from cinr_lab.cli import main
+    from cinr_lab.ops.cli import main
 
     monkeypatch.chdir(tmp_path)
     assert main(["export-model", "pcinr-keyboard", "--torchscript", "--out", "synth.pt"]) == 0
@@ -35,7 +35,7 @@ def test_torchscript_snippet_after_the_export_command(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", ["tcnn-keyboard"])
 def test_a_shipped_tcnn_is_refused_by_name(name, tmp_path, capsys):
-    from cinr_lab.cli import main
+    from cinr_lab.ops.cli import main
 
     assert main(["export-model", name, "--torchscript", "--out", str(tmp_path / "s.pt")]) == 2
     assert "cannot export a kind 'tcnn' model" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The study's shipped runs (``models/runs/``): ``make runs`` copies them instead of training, they
+"""The study's shipped runs (``weights/runs/``): ``make runs`` copies them instead of training, they
 are the runs the committed results were measured on, and copying never clobbers a run."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from cinr_lab import experiments, metrics, nsynth, pretrained, train
+from cinr_lab import experiments, metrics, nsynth, rendering, runfolder, train
+from cinr_lab.ops import ship
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = experiments.DEFAULT_SCALE
@@ -41,7 +42,7 @@ def test_every_study_run_is_shipped_and_loads_without_training(
 
     monkeypatch.setattr(train.Trainer, "fit", no_training)
     for path in needed(runs):
-        assert pretrained.restore(path, runs), f"{pretrained.study_copy(path, runs)}: not shipped"
+        assert ship.restore(path, runs), f"{ship.study_copy(path, runs)}: not shipped"
     for set_name in nsynth.SETS:
         for arch in experiments.ARCHS:  # the exact configs the table and the notebooks ask for
             run = experiments.fit(SCALE, set_name, arch, 0, runs, progress=False)
@@ -59,7 +60,7 @@ def test_shipped_runs_score_what_results_say(embedded_home, tmp_path, set_name):
     truth = nsynth.load(subset=set_name, items=experiments.SCALES[SCALE].items).audio
     for arch in experiments.ARCHS:
         path = experiments.run_path(tmp_path, SCALE, set_name, arch, 0)
-        run = train.load_run(pretrained.study_copy(path, tmp_path))
+        run = rendering.load_run(ship.study_copy(path, tmp_path))
         estimate = run.render().numpy()
         expected = records[(set_name, arch)]
         assert metrics.mse(truth, estimate).mean() == pytest.approx(expected["mse"], rel=1e-3)
@@ -67,45 +68,45 @@ def test_shipped_runs_score_what_results_say(embedded_home, tmp_path, set_name):
 
 
 def test_restore_copies_only_into_an_empty_place(embedded_home, tmp_path, monkeypatch):
-    monkeypatch.setenv("CINR_STUDY_RUNS", str(tmp_path / "models" / "runs"))
+    monkeypatch.setenv("CINR_STUDY_RUNS", str(tmp_path / "weights" / "runs"))
     runs = tmp_path / "runs"
     path = runs / SCALE / "keyboard" / "PCINR-seed0"
-    assert not pretrained.restore(path, runs)  # nothing shipped: the caller trains
-    source = ROOT / "models" / "runs" / SCALE / "keyboard" / "PCINR-seed0"
-    shipped = pretrained.study_copy(path, runs)
+    assert not ship.restore(path, runs)  # nothing shipped: the caller trains
+    source = ROOT / "weights" / "runs" / SCALE / "keyboard" / "PCINR-seed0"
+    shipped = ship.study_copy(path, runs)
     shipped.parent.mkdir(parents=True)
     shipped.symlink_to(source, target_is_directory=True)
-    assert pretrained.restore(path, runs)
-    assert train.load_run(path).step == train.load_run(source).step
+    assert ship.restore(path, runs)
+    assert rendering.load_run(path).step == rendering.load_run(source).step
     (path / "loss.csv").write_text("mine\n")
-    assert not pretrained.restore(path, runs)  # a run is there: left alone
+    assert not ship.restore(path, runs)  # a run is there: left alone
     assert (path / "loss.csv").read_text() == "mine\n"
 
 
 def test_a_damaged_shipped_copy_is_an_error_not_a_retrain(tmp_path, monkeypatch):
-    monkeypatch.setenv("CINR_STUDY_RUNS", str(tmp_path / "models" / "runs"))
+    monkeypatch.setenv("CINR_STUDY_RUNS", str(tmp_path / "weights" / "runs"))
     runs = tmp_path / "runs"
     path = runs / SCALE / "keyboard" / "PCINR-seed0"
-    shipped = pretrained.study_copy(path, runs)
+    shipped = ship.study_copy(path, runs)
     shipped.mkdir(parents=True)
-    source = ROOT / "models" / "runs" / SCALE / "keyboard" / "PCINR-seed0"
+    source = ROOT / "weights" / "runs" / SCALE / "keyboard" / "PCINR-seed0"
     (shipped / "config.json").write_text((source / "config.json").read_text())
     (shipped / "checkpoint.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(train.RunError, match="checkpoint"):
-        pretrained.restore(path, runs)
+    with pytest.raises(runfolder.RunError, match="checkpoint"):
+        ship.restore(path, runs)
     assert not path.exists()
 
 
 def test_shipped_runs_hold_no_optimiser_state(tmp_path):
-    study = sorted((ROOT / "models" / "runs" / SCALE).rglob("checkpoint.pt"))
+    study = sorted((ROOT / "weights" / "runs" / SCALE).rglob("checkpoint.pt"))
     assert len(study) == len(needed(tmp_path))  # nothing stale shipped beside them
     # The fit scale's finished runs are exported the same way (its unfinished ones, in
-    # models/runs/fit-pending/, keep their optimiser state to be resumed: tools/fit_runs.py).
-    fit = sorted((ROOT / "models" / "runs" / "fit").rglob("checkpoint.pt"))
+    # weights/runs/fit-pending/, keep their optimiser state to be resumed: tools/fit_runs.py).
+    fit = sorted((ROOT / "weights" / "runs" / "fit").rglob("checkpoint.pt"))
     for ckpt in study + fit:
         state = torch.load(ckpt, map_location="cpu", weights_only=True)
         # exported before checkpoints recorded their run ("run"), or since
-        assert set(state) in (set(pretrained.KEEP), set(pretrained.KEEP) - {"run"}), ckpt
+        assert set(state) in (set(ship.KEEP), set(ship.KEEP) - {"run"}), ckpt
         assert np.isfinite(state["latents"].numpy()).all()
 
 
@@ -116,9 +117,9 @@ def test_restore_copies_nothing_trained_on_other_data(
     ``make runs`` trains them rather than copy runs of other data."""
     runs = tmp_path / "runs"
     path = runs / SCALE / "keyboard" / "PCINR-seed0"
-    assert not pretrained.restore(path, runs, make_nsynth())
+    assert not ship.restore(path, runs, make_nsynth())
     monkeypatch.setenv("CINR_NSYNTH", str(tmp_path / "nsynth"))
-    assert not pretrained.restore(path, runs)
+    assert not ship.restore(path, runs)
     assert not path.exists()
     monkeypatch.delenv("CINR_NSYNTH")
-    assert pretrained.restore(path, runs)  # the embedded set: the shipped run's own data
+    assert ship.restore(path, runs)  # the embedded set: the shipped run's own data

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cinr_lab import checks, models, synth
+from cinr_lab import checks, models
+from cinr_lab.ops import synth
 
 SMALL = {"hidden": 32, "layers": 3, "mapping_hidden": 32, "samples": 2000}
 ROUNDING = 1e-5  # float32: a matmul sums in an order that depends on the block's shape
@@ -104,7 +105,7 @@ def test_other_kinds_are_refused_with_a_reason(name):
 
 
 def test_cli_exports_a_run_as_a_torchscript_synth(tiny_run, tmp_path, capsys):
-    from cinr_lab.cli import main
+    from cinr_lab.ops.cli import main
 
     out = tmp_path / "synth.pt"
     assert main(["export-model", str(tiny_run.path), "--torchscript", "--out", str(out)]) == 0

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from cinr_lab import experiments, metrics, table, train
+from cinr_lab.ops import builds
 
 TINY = experiments.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
 
 
 def test_build_writes_both_tables_and_resumes(embedded_home, tmp_path, monkeypatch):
-    out = table.build(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs")
+    out = builds.table(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs")
     rows = list(csv.DictReader(open(out / "table1.csv")))
     measured = {"mse", "snr", "multi_stft"} | ({"cdpam"} if metrics.cdpam_available() else set())
     assert {(r["arch"], r["metric"]) for r in rows} == {
@@ -32,7 +33,7 @@ def test_build_writes_both_tables_and_resumes(embedded_home, tmp_path, monkeypat
         raise AssertionError("a finished table cell was trained again")
 
     monkeypatch.setattr(train, "fit_or_load", no_training)
-    again = table.build(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs")
+    again = builds.table(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs")
     assert list(csv.DictReader(open(again / "table1.csv"))) == rows
 
 
@@ -102,12 +103,12 @@ def test_a_cell_travels_to_a_worker_process(embedded_home):
     baseline cell (no training) comes back as the record of the cell computed here."""
     import functools
 
-    from cinr_lab import jobs
+    from cinr_lab.ops import jobs
 
     kept = {}
-    task = functools.partial(table.evaluate_cell, TINY, "keyboard", "Noise", 0)
+    task = functools.partial(builds.evaluate_cell, TINY, "keyboard", "Noise", 0)
     jobs.run("table", ["noise", "noise again"], [task, task], 2, kept.__setitem__)
-    here = table.evaluate_cell(TINY, "keyboard", "Noise", 0, progress=False)
+    here = builds.evaluate_cell(TINY, "keyboard", "Noise", 0, progress=False)
     for record in kept.values():
         assert {k: v for k, v in record.items() if k not in ("seconds", "per_note")} == (
             pytest.approx({k: v for k, v in here.items() if k not in ("seconds", "per_note")})

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from cinr_lab import models, nsynth, train
-from cinr_lab.cli import main
+from cinr_lab import models, nsynth, recipes, rendering, runfolder, train
+from cinr_lab.ops.cli import main
 
 TINY_PCINR = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
 TINY_TCNN = models.config_for("tcnn", tcnn_dim=1, tcnn_post_filter=16)
@@ -21,7 +21,7 @@ TINY_TCNN = models.config_for("tcnn", tcnn_dim=1, tcnn_post_filter=16)
 def config(root, **kw):
     base = dict(model="pcinr", set=None, data=str(root), items=4, steps=6, batch=3, coords=200,
                 lr=1e-3, checkpoint_every=3)  # fmt: skip
-    return train.TrainConfig(**{**base, **kw})
+    return recipes.recipe("v0", **{**base, **kw})
 
 
 def losses(run):
@@ -38,7 +38,7 @@ def test_resume_continues_exactly(make_nsynth, tmp_path, one_thread):
     resumed = train.Trainer.resume(tmp_path / "b", steps=6)
     assert resumed.step == 3
     resumed.fit(progress=False)
-    a, b = train.load_run(tmp_path / "a"), train.load_run(tmp_path / "b")
+    a, b = rendering.load_run(tmp_path / "a"), rendering.load_run(tmp_path / "b")
     assert a.step == b.step == 6
     torch.testing.assert_close(a.latents, b.latents, rtol=0, atol=0)
     for (name, pa), pb in zip(
@@ -61,7 +61,7 @@ def test_run_folder_contents(make_nsynth, tmp_path):
     ]
     assert len(list((run / "audio").glob("*.wav"))) == 4
     assert [int(r["step"]) for r in losses(run)] == list(range(1, 7))
-    assert train.load_run(run).model_config == TINY_PCINR  # samples=16000 matches 1 s clips
+    assert rendering.load_run(run).model_config == TINY_PCINR  # samples=16000 matches 1 s clips
 
 
 LEARNABLE_PCINR = models.config_for(
@@ -98,47 +98,49 @@ def test_divergence_stops_and_keeps_the_last_checkpoint(make_nsynth, tmp_path, m
     monkeypatch.setattr(trainer, "loss", explode_at_step_5)
     with pytest.raises(train.TrainingDiverged, match="step 5: loss is nan; stopped"):
         trainer.fit(progress=False)
-    assert train.load_run(tmp_path / "r").step == 4
+    assert rendering.load_run(tmp_path / "r").step == 4
 
 
 def test_bad_run_folders_are_named(make_nsynth, tmp_path):
-    with pytest.raises(train.RunError, match="not a run folder"):
-        train.load_run(tmp_path)
+    with pytest.raises(runfolder.RunError, match="not a run folder"):
+        rendering.load_run(tmp_path)
     run = train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY_PCINR).fit(
         progress=False
     )
     before = (run / "checkpoint.pt").read_bytes()
-    with pytest.raises(train.RunError, match="already holds a run"):
+    with pytest.raises(runfolder.RunError, match="already holds a run"):
         train.Trainer.create(run, config(make_nsynth(root=tmp_path / "n2")), TINY_PCINR)
     assert (run / "checkpoint.pt").read_bytes() == before  # nothing overwritten
-    with pytest.raises(train.RunError, match="holds a 'pcinr' run, not 'tcnn'"):
+    with pytest.raises(runfolder.RunError, match="holds a 'pcinr' run, not 'tcnn'"):
         train.Trainer.resume(run, model="tcnn")
     (run / "checkpoint.pt").write_bytes(before[: len(before) // 2])
-    with pytest.raises(train.RunError, match="checkpoint.pt: corrupt or unreadable"):
-        train.load_run(run)
+    with pytest.raises(runfolder.RunError, match="checkpoint.pt: corrupt or unreadable"):
+        rendering.load_run(run)
     (run / "checkpoint.pt").write_bytes(before)
     text = (run / "config.json").read_text().replace('"hidden": 16', '"hidden": 32')
     (run / "config.json").write_text(text)
-    with pytest.raises(train.RunError, match="written by another model"):
-        train.load_run(run)
+    with pytest.raises(runfolder.RunError, match="written by another model"):
+        rendering.load_run(run)
 
 
 def test_pcinr_renders_denser_grids_consistently(make_nsynth, tmp_path):
-    run = train.load_run(
+    run = rendering.load_run(
         train.Trainer.create(tmp_path / "r", config(make_nsynth()), TINY_PCINR).fit(progress=False)
     )
     base, double = run.render([0, 2]), run.render([0, 2], rate=32000)
     assert base.shape == (2, 16000) and double.shape == (2, 32000)
     torch.testing.assert_close(double[:, ::2], base)
-    with pytest.raises(train.RunError, match="item 9 out of range"):
+    with pytest.raises(runfolder.RunError, match="item 9 out of range"):
         run.render([9])
 
 
 def test_tcnn_refuses_other_rates(make_nsynth, tmp_path):
     cfg = config(make_nsynth(), model="tcnn", steps=2)
-    run = train.load_run(train.Trainer.create(tmp_path / "r", cfg, TINY_TCNN).fit(progress=False))
+    run = rendering.load_run(
+        train.Trainer.create(tmp_path / "r", cfg, TINY_TCNN).fit(progress=False)
+    )
     assert run.render().shape == (4, 16000)
-    with pytest.raises(train.RunError, match="renders only its training rate"):
+    with pytest.raises(runfolder.RunError, match="renders only its training rate"):
         run.render(rate=32000)
 
 
@@ -152,13 +154,13 @@ def test_weight_regularisation_and_inner_loop(make_nsynth, tmp_path):
     torch.testing.assert_close(terms["wr"], expected)
     terms["loss"].backward()
     assert trainer.latents.grad is not None  # through the inner step to the stored latents
-    with pytest.raises(train.RunError, match="needs weights to regularise; a TCNN has none"):
+    with pytest.raises(runfolder.RunError, match="needs weights to regularise; a TCNN has none"):
         train.Trainer.create(tmp_path / "t", config(root, model="tcnn", wr=1e-3), TINY_TCNN)
 
 
 def test_encode_fits_a_new_clip_with_the_decoder_frozen(make_nsynth, tmp_path):
     root = make_nsynth()
-    run = train.load_run(
+    run = rendering.load_run(
         train.Trainer.create(tmp_path / "r", config(root, steps=30), TINY_PCINR).fit(progress=False)
     )
     before = {k: v.clone() for k, v in run.model.state_dict().items()}
@@ -201,7 +203,7 @@ def test_cli_train_and_render(make_nsynth, tmp_path, capsys, monkeypatch):
     assert main(args) == 2
     assert "already holds a run; pass --resume" in capsys.readouterr().err
     assert main(["train", "--resume", "--steps", "3", "--out", str(run)]) == 0
-    assert train.load_run(run).step == 3
+    assert rendering.load_run(run).step == 3
     assert main(["render", str(run), "--items", "1", "--out", str(tmp_path / "wav")]) == 0
     assert [p.name for p in (tmp_path / "wav").iterdir()] == ["keyboard_electronic_000-060-127.wav"]
     assert main(["render", str(run), "--rate", "32000", "--out", str(tmp_path / "w2")]) == 2
@@ -221,7 +223,7 @@ def test_fit_or_load_trains_once_then_loads(make_nsynth, tmp_path, monkeypatch):
     monkeypatch.setattr(train.Trainer, "fit", no_training)
     again = train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
     torch.testing.assert_close(again.latents, first.latents, rtol=0, atol=0)
-    with pytest.raises(train.RunError, match="holds a run with other settings"):
+    with pytest.raises(runfolder.RunError, match="holds a run with other settings"):
         train.fit_or_load(tmp_path / "r", dataclasses.replace(cfg, seed=1), TINY_PCINR)
 
 
@@ -233,7 +235,7 @@ def test_fit_or_load_finishes_an_interrupted_run(make_nsynth, tmp_path):
     text = (tmp_path / "r" / "config.json").read_text().replace('"steps": 3', '"steps": 6')
     (tmp_path / "r" / "config.json").write_text(text)  # as if stopped at step 3 of 6
     assert train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False).step == 6
-    assert list(train.loss_curve(tmp_path / "r")["step"]) == [1, 2, 3, 4, 5, 6]
+    assert list(runfolder.loss_curve(tmp_path / "r")["step"]) == [1, 2, 3, 4, 5, 6]
 
 
 def test_runs_know_their_data(make_nsynth, tmp_path):
@@ -254,11 +256,11 @@ def test_runs_know_their_data(make_nsynth, tmp_path):
     for meta in examples.values():
         meta["comment"] = "re-recorded"
     (root / "examples.json").write_text(json.dumps(examples))
-    with pytest.raises(train.RunError, match=r"trained on an NSynth folder at .*nsynth \(exam"):
+    with pytest.raises(runfolder.RunError, match=r"trained on an NSynth folder at .*nsynth \(exam"):
         run.truth()
-    with pytest.raises(train.RunError, match="but the data now is an NSynth folder"):
+    with pytest.raises(runfolder.RunError, match="but the data now is an NSynth folder"):
         train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
-    with pytest.raises(train.RunError, match="but the data now is an NSynth folder"):
+    with pytest.raises(runfolder.RunError, match="but the data now is an NSynth folder"):
         train.Trainer.resume(tmp_path / "r", steps=3)
 
 
@@ -271,9 +273,9 @@ def test_a_run_saved_without_its_data_is_trusted_only_on_a_soundfont_set(make_ns
     state = torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=True)
     del state["run"]
     torch.save(state, tmp_path / "r" / "checkpoint.pt")
-    run = train.load_run(tmp_path / "r")
+    run = rendering.load_run(tmp_path / "r")
     assert run.data is None
-    with pytest.raises(train.RunError, match="does not record the data it was trained on"):
+    with pytest.raises(runfolder.RunError, match="does not record the data it was trained on"):
         run.truth()
     (root / "BUILD.json").write_text(json.dumps({"soundfont_sha256": "ab" * 32}))
     assert run.truth().shape == (4, 16000)  # a SoundFont rendering: what 0.2 trained on
@@ -281,7 +283,7 @@ def test_a_run_saved_without_its_data_is_trusted_only_on_a_soundfont_set(make_ns
 
 def test_bf16_trains_a_tcnn_in_bf16_and_refuses_a_pcinr(make_nsynth, tmp_path):
     with pytest.raises(train.checks.ConfigError, match="precision: bf16 is for decoders"):
-        train.TrainConfig(model="pcinr", precision="bf16")
+        recipes.recipe("v0", model="pcinr", precision="bf16")
     root = make_nsynth()
     kw = dict(model="tcnn", steps=4, seconds=0.05, batch=4, stft_weight=0.0, precision="bf16")
     trainer = train.Trainer.create(tmp_path / "r", config(root, **kw), TINY_TCNN)
@@ -337,7 +339,7 @@ def test_the_compiled_step_computes_the_plain_function(
 ):
     root = make_nsynth()
     cfg = dataclasses.replace(
-        train.recipe(recipe, model=model_config.kind),
+        recipes.recipe(recipe, model=model_config.kind),
         set=None, data=str(root), items=4, batch=4, coords=1000, seconds=0.25, steps=3,
     )  # fmt: skip
     plain = train.Trainer.create(tmp_path / "plain", cfg, model_config)
@@ -398,7 +400,7 @@ def test_cli_train_compile_keeps_the_runs_identity(make_nsynth, tmp_path, capsys
     assert configs[0] == configs[1]  # so the same run_id: either resumes the other's run
     resume = ["train", "--resume", "--steps", "3", "--compile", "--out", str(tmp_path / "e")]
     assert main(resume) == 0  # an eager run resumed compiled
-    assert train.load_run(tmp_path / "e").step == 3
+    assert rendering.load_run(tmp_path / "e").step == 3
 
 
 def test_snapshots_keep_the_model_along_training(make_nsynth, tmp_path):
@@ -408,25 +410,27 @@ def test_snapshots_keep_the_model_along_training(make_nsynth, tmp_path):
     cfg = config(make_nsynth(), snapshots=[2, 4])
     assert cfg.snapshots == (2, 4)  # a list (as JSON gives) becomes a tuple
     path = train.Trainer.create(tmp_path / "r", cfg, TINY_PCINR).fit(progress=False)
-    assert train.snapshot_steps(path) == [2, 4]
-    final = train.load_run(path)
+    assert runfolder.snapshot_steps(path) == [2, 4]
+    final = rendering.load_run(path)
     # the run's own step 6, as a snapshot would hold it: compare the renders
     fresh = train.Trainer.resume(path)
     fresh.snapshot()
-    kept = train.load_run(path, step=6)
+    kept = rendering.load_run(path, step=6)
     assert kept.step == 6
     assert float((kept.render() - final.render()).abs().max()) < 1e-3
-    init = train.load_run(path, step=0)
+    init = rendering.load_run(path, step=0)
     again = train.Trainer.create(tmp_path / "s", dataclasses.replace(cfg, steps=1), TINY_PCINR)
     torch.testing.assert_close(init.latents, again.latents.detach(), rtol=0, atol=0)
     for name, value in again.model.state_dict().items():
         torch.testing.assert_close(init.model.state_dict()[name], value, rtol=0, atol=0)
-    assert not torch.equal(train.load_run(path, step=2).latents, final.latents)
-    with pytest.raises(train.RunError, match="no snapshot of step 3 .*keeps: 2, 4, 6"):
-        train.load_run(path, step=3)
+    assert not torch.equal(rendering.load_run(path, step=2).latents, final.latents)
+    with pytest.raises(runfolder.RunError, match="no snapshot of step 3 .*keeps: 2, 4, 6"):
+        rendering.load_run(path, step=3)
     same = json.loads((path / "config.json").read_text())
     same["train"]["snapshots"] = [5]
-    assert train.run_id(same) == train.run_id(json.loads((path / "config.json").read_text()))
+    assert runfolder.run_id(same) == runfolder.run_id(
+        json.loads((path / "config.json").read_text())
+    )
 
 
 def test_fit_or_load_trains_a_run_further_when_asked_for_more_steps(make_nsynth, tmp_path):
@@ -437,9 +441,9 @@ def test_fit_or_load_trains_a_run_further_when_asked_for_more_steps(make_nsynth,
     longer = dataclasses.replace(cfg, steps=6, snapshots=(4,))
     run = train.fit_or_load(tmp_path / "r", longer, TINY_PCINR, progress=False)
     assert run.step == 6 and run.train_config == longer
-    assert train.snapshot_steps(tmp_path / "r") == [4]
-    assert list(train.loss_curve(tmp_path / "r")["step"]) == [1, 2, 3, 4, 5, 6]
-    with pytest.raises(train.RunError, match="at step 6, past the 3 steps"):
+    assert runfolder.snapshot_steps(tmp_path / "r") == [4]
+    assert list(runfolder.loss_curve(tmp_path / "r")["step"]) == [1, 2, 3, 4, 5, 6]
+    with pytest.raises(runfolder.RunError, match="at step 6, past the 3 steps"):
         train.fit_or_load(tmp_path / "r", cfg, TINY_PCINR, progress=False)
-    with pytest.raises(train.RunError, match="other settings"):
+    with pytest.raises(runfolder.RunError, match="other settings"):
         train.fit_or_load(tmp_path / "r", dataclasses.replace(longer, lr=1e-4), TINY_PCINR)

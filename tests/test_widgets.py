@@ -7,7 +7,8 @@ import pytest
 import soundfile
 import torch
 
-from cinr_lab import models, pretrained, train, widgets
+from cinr_lab import models, pretrained, runfolder, train, widgets
+from cinr_lab.ops import ship
 
 
 def test_latent_pca_directions_and_offsets(tiny_run):
@@ -106,22 +107,22 @@ def test_waveplot_fits_a_quiet_note(tmp_path):
 
 
 def test_export_keeps_what_rendering_needs(tiny_run, tmp_path, monkeypatch):
-    out = pretrained.export(tiny_run.path, tmp_path / "models" / "tiny")
+    out = ship.export(tiny_run.path, tmp_path / "models" / "tiny")
     assert (out / "checkpoint.pt").stat().st_size < (tiny_run.path / "checkpoint.pt").stat().st_size
     monkeypatch.setenv("CINR_MODELS", str(tmp_path / "models"))
     shipped = pretrained.load("tiny")
     torch.testing.assert_close(shipped.render(), tiny_run.render())
     assert shipped.notes == tiny_run.notes
-    with pytest.raises(train.RunError, match="exists"):
-        pretrained.export(tiny_run.path, out)
-    with pytest.raises(train.RunError, match="cannot be resumed"):
+    with pytest.raises(runfolder.RunError, match="exists"):
+        ship.export(tiny_run.path, out)
+    with pytest.raises(runfolder.RunError, match="cannot be resumed"):
         train.Trainer.resume(out)
-    with pytest.raises(train.RunError, match="available: tiny"):
+    with pytest.raises(runfolder.RunError, match="available: tiny"):
         pretrained.load("nope")
 
 
 def test_export_model_command(tiny_run, tmp_path, capsys):
-    from cinr_lab.cli import main
+    from cinr_lab.ops.cli import main
 
     out = tmp_path / "m"
     assert main(["export-model", str(tiny_run.path), "--out", str(out)]) == 0

@@ -7,7 +7,7 @@ where their loss curves first part), and how far float16 storage moves a run. Th
 committed records for the runs that were trained twice in earlier sessions (Table 1's
 ``results/runs.jsonl`` against beyond's ``results/beyond.jsonl``: the same configuration, seed and
 notes, trained on other days and machines). ``cinr-lab runs --retrain`` compares a retrained run
-with its shipped copy within ``pretrained.REPRODUCE_DB``; this audit is what that tolerance is
+with its shipped copy within ``ship.REPRODUCE_DB``; this audit is what that tolerance is
 set from.
 
 Usage (from the repository root)::
@@ -49,14 +49,14 @@ def train_once(folder: Path, threads: int, steps: int) -> None:
 
 def compare(a, b, truth) -> dict:
     """How far two loaded runs are apart."""
-    from cinr_lab import metrics, train
+    from cinr_lab import metrics, runfolder
 
     snr = [float(metrics.snr(truth, r.render().numpy()).mean()) for r in (a, b)]
     weights = max(
         float((x - y).abs().max())
         for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True)
     )
-    la, lb = (train.loss_curve(r.path)["loss"] for r in (a, b))
+    la, lb = (runfolder.loss_curve(r.path)["loss"] for r in (a, b))
     parted = next((i + 1 for i, (x, y) in enumerate(zip(la, lb, strict=True)) if x != y), None)
     return {"snr": snr, "delta_db": abs(snr[0] - snr[1]), "max_weight_diff": weights,
             "first_different_step": parted}  # fmt: skip
@@ -66,17 +66,20 @@ def float16_move(run, truth) -> dict:
     """How far storing the run as float16 matrices (``export-model --float16``) moves it."""
     import torch
 
-    from cinr_lab import metrics, pretrained, train
+    from cinr_lab import metrics, pretrained, rendering
+    from cinr_lab.ops import ship
 
     state = {"model": run.model.state_dict(), "latents": run.latents}
     low = pretrained.as_float16(state)
     before = run.render().numpy()
     run.model.load_state_dict(low["model"])
-    after = train.render(run.model, low["latents"].float()).numpy()
+    after = rendering.render(run.model, low["latents"].float()).numpy()
     run.model.load_state_dict({k: v.float() for k, v in state["model"].items()})
     return {
         "max_sample_diff": float(np.abs(after - before).max()),
-        "delta_db": abs(float(metrics.snr(truth, after).mean() - metrics.snr(truth, before).mean())),
+        "delta_db": abs(
+            float(metrics.snr(truth, after).mean() - metrics.snr(truth, before).mean())
+        ),
         "torch": torch.__version__,
     }
 
@@ -99,12 +102,13 @@ def committed_pairs() -> list[dict]:
 
 
 def shipped(results: dict) -> dict:
-    """The audited run's shipped copy (``models/runs/``, trained by an earlier cinr_lab in an
+    """The audited run's shipped copy (``weights/runs/``, trained by an earlier cinr_lab in an
     earlier session) against today's one-thread rerun."""
-    from cinr_lab import experiments, metrics, pretrained, train
+    from cinr_lab import experiments, metrics, pretrained, rendering
+    from cinr_lab.ops import ship
 
     path = experiments.run_path(ROOT / "runs", "study", "keyboard", "PCINR", 0)
-    run = train.load_run(pretrained.study_copy(path, ROOT / "runs"), device="cpu")
+    run = rendering.load_run(ship.study_copy(path, ROOT / "runs"), device="cpu")
     snr = float(metrics.snr(run.truth(), run.render().numpy()).mean())
     today = results["one thread, twice"]["snr"][0]
     return {"snr": snr, "today_db": today, "delta_db": abs(snr - today)}
@@ -120,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     args = parser.parse_args(argv)
 
-    from cinr_lab import bench, train
+    from cinr_lab import rendering
+    from cinr_lab.ops import bench
 
     if args.report:
         results = json.loads(args.out.with_suffix(".json").read_text())
@@ -136,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             for k in (0, 1):
                 folder = Path(tmp) / f"t{threads}-{k}"
                 train_once(folder, threads, args.steps)
-                runs[(threads, k)] = train.load_run(folder, device="cpu")
+                runs[(threads, k)] = rendering.load_run(folder, device="cpu")
                 print(f"trained on {threads} thread(s), #{k + 1}", flush=True)
         truth = runs[(1, 0)].truth()
         results["one thread, twice"] = compare(runs[(1, 0)], runs[(1, 1)], truth)
@@ -185,7 +190,7 @@ def markdown(r: dict) -> str:
     lines += [f"| {p['set']} | {p['row']} | {p['seed']} | {p['table_db']:.2f} | "
               f"{p['beyond_db']:.2f} | {p['delta_db']:.2f} |" for p in r["committed reruns"]]  # fmt: skip
     c = r["shipped copy"]
-    lines += ["", f"The same run's shipped copy (`models/runs/study/keyboard/PCINR-seed0`, trained "
+    lines += ["", f"The same run's shipped copy (`weights/runs/study/keyboard/PCINR-seed0`, trained "
               f"by an earlier cinr_lab in an earlier session): {c['snr']:.3f} dB against today's "
               f"{c['today_db']:.3f} dB, |Δ| {c['delta_db']:.3f} dB."]  # fmt: skip
     deltas = [p["delta_db"] for p in r["committed reruns"]] + [c["delta_db"]]
@@ -197,7 +202,7 @@ def markdown(r: dict) -> str:
                   "the first step about one time in six); across "
                   "machines, CPU kernels and code versions, 200 steps of the paper's PCINR amplify "
                   "rounding into differences of up to the largest above. "
-                  "`pretrained.REPRODUCE_DB` (the tolerance `cinr-lab runs --retrain` checks) is "
+                  "`ship.REPRODUCE_DB` (the tolerance `cinr-lab runs --retrain` checks) is "
                   "set to cover it; float16 storage moves a run by far less."]  # fmt: skip
     return "\n".join(lines) + "\n"
 

@@ -28,7 +28,7 @@ from queue import Empty
 import nbformat
 from nbclient import NotebookClient
 
-from cinr_lab.jobs import threads_per_job
+from cinr_lab.ops.jobs import threads_per_job
 
 SLICE_S = 1.0
 CELL_TIMEOUT_S = 900

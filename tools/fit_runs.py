@@ -4,15 +4,15 @@ The fit-scale build (`cinr-lab table --scale fit --seeds 3 --jobs 2 --out result
 many hours on 2 cores and outlives a session; its records go to `results/fit/runs.jsonl` as runs
 finish. This tool carries the run folders:
 
-    .venv/bin/python tools/fit_runs.py ship      # runs/fit -> models/runs/
-    .venv/bin/python tools/fit_runs.py restore   # models/runs/ -> runs/fit (before resuming)
+    .venv/bin/python tools/fit_runs.py ship      # runs/fit -> weights/runs/
+    .venv/bin/python tools/fit_runs.py restore   # weights/runs/ -> runs/fit (before resuming)
     .venv/bin/python tools/fit_runs.py cost      # seconds per step of each row, side by side
 
-`ship` exports every finished run as `models/runs/fit/<set>/<run>` (float16 matrices, no
+`ship` exports every finished run as `weights/runs/fit/<set>/<run>` (float16 matrices, no
 optimiser state: `cinr-lab export-model --float16`, or float32 where float16 would move its
 render by more than the export's tolerance; snapshots are not kept: their measurements
 are in the run's record), and copies every unfinished one whole (checkpoint with its optimiser
-state, config, loss curve, snapshots) to `models/runs/fit-pending/<set>/<run>`, replacing an
+state, config, loss curve, snapshots) to `weights/runs/fit-pending/<set>/<run>`, replacing an
 older copy there. `restore` puts the pending runs back into `runs/fit/` where it holds none, so
 the build resumes them from their last checkpoint, and the finished ones for `make runs`-style
 reuse. `cost` writes `results/fit/step_cost.md`: each row's seconds per training step, timed
@@ -26,11 +26,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from cinr_lab import atomic, pretrained, train
+from cinr_lab import atomic, pretrained, rendering, runfolder
+from cinr_lab.ops import ship
 
 RUNS = Path("runs/fit")
-SHIPPED = Path("models/runs/fit")
-PENDING = Path("models/runs/fit-pending")
+SHIPPED = Path("weights/runs/fit")
+PENDING = Path("weights/runs/fit-pending")
 
 
 def run_folders(root: Path) -> list[Path]:
@@ -40,15 +41,15 @@ def run_folders(root: Path) -> list[Path]:
 def ship() -> None:
     for run in run_folders(RUNS):
         relative = run.relative_to(RUNS)
-        loaded = train.load_run(run, device="cpu")
+        loaded = rendering.load_run(run, device="cpu")
         if loaded.step >= loaded.train_config.steps:
             out = SHIPPED / relative
-            if not (out / "config.json").exists() or train.load_run(out).step < loaded.step:
+            if not (out / "config.json").exists() or rendering.load_run(out).step < loaded.step:
                 try:
-                    pretrained.export(run, out, overwrite=out.exists(), float16=True)
-                except train.RunError as err:  # float16 would change its sound: keep float32
+                    ship.export(run, out, overwrite=out.exists(), float16=True)
+                except runfolder.RunError as err:  # float16 would change its sound: keep float32
                     print(f"{run}: {err}; exported in float32")
-                    pretrained.export(run, out, overwrite=out.exists())
+                    ship.export(run, out, overwrite=out.exists())
                 print(f"{run}: finished, exported to {out}")
             shutil.rmtree(PENDING / relative, ignore_errors=True)
         else:
@@ -76,7 +77,8 @@ def restore() -> None:
 STEP_CODE = """
 import dataclasses, sys, tempfile, time, torch
 torch.set_num_threads(1)
-from cinr_lab import experiments, jobs, train
+from cinr_lab import experiments, rendering, runfolder, train
+from cinr_lab.ops import jobs
 jobs.keep_freed_memory()
 arch, steps = sys.argv[1], int(sys.argv[2])
 tc = dataclasses.replace(experiments.train_config("fit", arch, "keyboard", 0), steps=10**6,
@@ -98,7 +100,8 @@ def cost() -> None:
     import os
     import subprocess
 
-    from cinr_lab import bench, experiments
+    from cinr_lab import experiments
+    from cinr_lab.ops import bench
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 

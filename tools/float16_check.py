@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cinr_lab import atomic, metrics, nsynth, pretrained, train
+from cinr_lab import atomic, metrics, nsynth, pretrained, rendering
 
 
-def rounded(run: train.Run, which) -> tuple[np.ndarray, float]:
+def rounded(run: rendering.Run, which) -> tuple[np.ndarray, float]:
     """The run's notes rendered with the tensors ``which(tensor)`` picks rounded to float16."""
     state = {k: v.clone() for k, v in run.model.state_dict().items()}
     n = total = 0
@@ -33,7 +33,7 @@ def rounded(run: train.Run, which) -> tuple[np.ndarray, float]:
                 p.copy_(p.half().float())
                 n += p.numel()
         latents = run.latents.half().float() if which(run.latents) else run.latents
-        out = train.render(run.model, latents).numpy()
+        out = rendering.render(run.model, latents).numpy()
     run.model.load_state_dict(state)
     return out, n / total
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     truths: dict[tuple[str, int], np.ndarray] = {}
     for path in args.runs:
-        run = train.load_run(path, device="cpu")
+        run = rendering.load_run(path, device="cpu")
         if any(v.dtype != torch.float32 for v in run.model.state_dict().values()):
             sys.exit(f"{path}: not a float32 run")
         key = (run.train_config.set, len(run.notes))
@@ -59,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         matrices, share = rounded(run, pretrained.halved)
         cells = [f"{path.parent.name}/{path.name}", f"{share:.1%}"]
         for wave in (full, every, matrices):
-            cells += [f"{metrics.mse(truth, wave).mean():.5g}", f"{metrics.snr(truth, wave).mean():.4f}"]
+            cells += [
+                f"{metrics.mse(truth, wave).mean():.5g}",
+                f"{metrics.snr(truth, wave).mean():.4f}",
+            ]
         cells.append(f"{np.abs(matrices - full).max():.1e}")
         rows.append("| " + " | ".join(cells) + " |")
         print(rows[-1], flush=True)

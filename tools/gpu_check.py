@@ -49,7 +49,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cinr_lab import analysis, bench, beyond, experiments, metrics, train  # noqa: E402
+from cinr_lab import analysis, beyond, experiments, metrics, rendering, train  # noqa: E402
+from cinr_lab.ops import bench, race  # noqa: E402
 
 RUNS = (("keyboard", "PCINR"), ("keyboard", "TCNN"), ("diverse", "PCINR"), ("diverse", "TCNN"))
 """In order of interest: the uniform set, where the paper sees the PCINR's hiss, first."""
@@ -87,7 +88,7 @@ def gpu_bench() -> dict:
 
 def measure(trainer: train.Trainer) -> dict:
     """Every measure but CDPAM of a finished trainer's run, on all its notes."""
-    run = train.load_run(trainer.path)
+    run = rendering.load_run(trainer.path)
     truth = run.truth()
     start = time.perf_counter()
     recon = run.render().numpy()
@@ -166,7 +167,7 @@ def main(argv=None) -> int:
         again = args.resume or path.name in carried
         trainer = train.Trainer.resume(path) if again else train.Trainer.create(path, config)
         setup_s, resumed_from = time.perf_counter() - tick, trainer.step
-        trainer.fit(progress=False, budget=args.budget)
+        trainer.fit(progress=False, after_step=race.Clock(budget=args.budget))
         record = {
             "run": path.name,
             "variant": arch,

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cinr_lab import atomic, experiments, metrics, nsynth, train  # noqa: E402
+from cinr_lab import atomic, experiments, metrics, nsynth, rendering, runfolder  # noqa: E402
 
 SETS = ("keyboard", "diverse")
 ARCHS = ("PCINR", "TCNN")
@@ -39,9 +39,10 @@ def unpack(tars: Path, runs: Path) -> None:
     for set_name in SETS:
         for arch in ARCHS:
             target = experiments.run_path(runs, "paper", set_name, arch, 0)
-            with tempfile.TemporaryDirectory() as tmp, tarfile.open(
-                tars / f"{set_name}-{arch}.tar"
-            ) as tar:
+            with (
+                tempfile.TemporaryDirectory() as tmp,
+                tarfile.open(tars / f"{set_name}-{arch}.tar") as tar,
+            ):
                 tar.extractall(tmp, filter="data")
                 if target.exists():
                     shutil.rmtree(target)
@@ -55,15 +56,17 @@ def records(folder: Path) -> dict[tuple[str, str], list[dict]]:
     for name in ("gpu_check.jsonl", "gpu_check_resumed.jsonl"):
         for line in (folder / name).read_text().splitlines():
             record = json.loads(line)
-            set_name, arch = record.get("run", "").split("-") if "run" in record else (
-                record["set"], record["arch"]
+            set_name, arch = (
+                record.get("run", "").split("-")
+                if "run" in record
+                else (record["set"], record["arch"])
             )
             out.setdefault((set_name, arch), []).append(record)
     return out
 
 
 def loss_at(path: Path, steps) -> list[float | None]:
-    curve = train.loss_curve(path)
+    curve = runfolder.loss_curve(path)
     out = []
     for k in steps:
         near = (curve["step"] > k - WINDOW) & (curve["step"] <= k)
@@ -104,7 +107,7 @@ def main() -> int:
                      silence_cdpam, None))  # fmt: skip
         for arch in ARCHS:
             path = experiments.run_path(args.runs, "paper", set_name, arch, 0)
-            run = train.load_run(path, device="cpu")
+            run = rendering.load_run(path, device="cpu")
             key, items = f"{set_name} {arch} {n} step {run.step}", list(range(n))
             if key not in cache:
                 recon = run.render(items).numpy()

@@ -1,4 +1,4 @@
-"""Write cinr_lab/models/README.md, the shipped models' card, from the models themselves.
+"""Write cinr_lab/weights/README.md, the shipped models' card, from the models themselves.
 
 Usage (after tools/train_shipped.sh): .venv/bin/python tools/model_card.py
 Every number in the card comes from the models and from results/runs.jsonl: the training config
@@ -11,7 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from cinr_lab import atomic, bench, experiments, metrics, models, pretrained, train
+from cinr_lab import atomic, experiments, metrics, models, pretrained, runfolder
+from cinr_lab.ops import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = {"pcinr": "PCINR (ours)", "tcnn": "TCNN"}
@@ -43,7 +44,7 @@ def main() -> int:
     for name in pretrained.SHIPPED:
         run = pretrained.load(name)
         tc = run.train_config
-        curve = train.loss_curve(run.path)
+        curve = runfolder.loss_curve(run.path)
         truth = run.truth()
         # The shipped models are Table 1's seed-0 runs: their metrics are the table's records
         # (tests/test_study_runs.py checks that the shipped copies score them).
@@ -92,7 +93,7 @@ data they were trained on: the embedded set's note list and SoundFont checksums)
 `loss.csv` (the training curve). Their truth is read only from that data: with `CINR_NSYNTH`
 pointing at a real NSynth download, the explorer and `Run.truth()` refuse them, naming both.
 
-The source checkout's `models/runs/` (not part of the installed package) holds, exported the same way, every seed-0 run of the study (Table 1's five rows
+The source checkout's `weights/runs/` (not part of the installed package) holds, exported the same way, every seed-0 run of the study (Table 1's five rows
 on both sets and the `ω_hidden` sweep): `make runs` copies them into `runs/` instead of training
 them for an hour, and `tests/test_study_runs.py` checks that they score what `results/runs.jsonl`
 says.
@@ -134,7 +135,7 @@ the paper's first-difference term, mean over the batch).
 
 {chr(10).join(details)}
 """
-    atomic.write_text(ROOT / "cinr_lab" / "models" / "README.md", card)
+    atomic.write_text(ROOT / "cinr_lab" / "weights" / "README.md", card)
     print(card)
     return 0
 

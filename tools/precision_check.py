@@ -23,7 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cinr_lab import atomic, bench, metrics, models, train
+from cinr_lab import atomic, metrics, models, recipes, rendering, runfolder, train
+from cinr_lab.ops import bench
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, required=True, help="markdown file to write")
     args = parser.parse_args(argv)
-    base = train.recipe("paper", model=args.model, set="keyboard", items=args.items, batch=16,
+    base = recipes.recipe("paper", model=args.model, set="keyboard", items=args.items, batch=16,
                         steps=args.steps, checkpoint_every=args.steps)  # fmt: skip
     ways = ("eager", "compiled") if args.compile else ("float32", "bf16")
     rows = []
@@ -48,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             if way == "compiled" and trainer.compile() is not None:
                 raise SystemExit("torch.compile failed here: nothing to compare")
             trainer.fit(progress=False)
-            run = train.load_run(folder, device="cpu")
-            curve = train.loss_curve(folder)
+            run = rendering.load_run(folder, device="cpu")
+            curve = runfolder.loss_curve(folder)
             truth = run.truth()
             estimate = run.render().numpy()
             seconds = curve["seconds"][-1]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cinr_lab import metrics, nsynth, train
+from cinr_lab import metrics, nsynth, rendering
 from cinr_lab.audio import write_wav
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "paper" / "keyboard")
     args = parser.parse_args()
-    runs = {kind: train.load_run(args.runs / f"{kind.upper()}-seed0") for kind in ("pcinr", "tcnn")}
+    runs = {
+        kind: rendering.load_run(args.runs / f"{kind.upper()}-seed0") for kind in ("pcinr", "tcnn")
+    }
     notes = runs["pcinr"].notes
     assert runs["tcnn"].notes == notes
     truth = nsynth.load(subset=notes, seconds=1.0).audio  # the embedded set (same notes)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make the shipped models (cinr_lab/models/<kind>-<set>, see cinr_lab/models/README.md) and the
-# study's shipped runs (models/runs/, which `make runs` copies instead of training).
+# Make the shipped models (cinr_lab/weights/<kind>-<set>, see cinr_lab/weights/README.md) and the
+# study's shipped runs (weights/runs/, which `make runs` copies instead of training).
 # Usage: tools/train_shipped.sh   (from the repository root, with .venv set up by make)
 #
 # The shipped models are the study's seed-0 runs at the study scale (32 notes per set): the TCNN
@@ -12,8 +12,8 @@ set -euo pipefail
 BIN=${BIN:-.venv/bin}
 "$BIN/cinr-lab" runs --scale study --retrain --ship
 for set in keyboard diverse; do
-  "$BIN/cinr-lab" export-model "runs/study/$set/PCINR-ours-seed0" --out "cinr_lab/models/pcinr-$set" --overwrite --float16
-  "$BIN/cinr-lab" export-model "runs/study/$set/TCNN-seed0" --out "cinr_lab/models/tcnn-$set" --overwrite --float16
+  "$BIN/cinr-lab" export-model "runs/study/$set/PCINR-ours-seed0" --out "cinr_lab/weights/pcinr-$set" --overwrite --float16
+  "$BIN/cinr-lab" export-model "runs/study/$set/TCNN-seed0" --out "cinr_lab/weights/tcnn-$set" --overwrite --float16
 done
 OMP_NUM_THREADS=1 "$BIN/cinr-lab" train --model pcinr --recipe ours --set keyboard --items 64 \
   --batch 16 --steps 2000 --out runs/many/pcinr-keyboard-64 &
@@ -22,6 +22,6 @@ OMP_NUM_THREADS=1 "$BIN/cinr-lab" train --model tcnn --recipe paper --set keyboa
   --batch 16 --steps 2000 --out runs/many/tcnn-keyboard-64 &
 wait "$first" && wait $!
 for kind in pcinr tcnn; do
-  "$BIN/cinr-lab" export-model "runs/many/$kind-keyboard-64" --out "cinr_lab/models/$kind-keyboard-64" --overwrite --float16
+  "$BIN/cinr-lab" export-model "runs/many/$kind-keyboard-64" --out "cinr_lab/weights/$kind-keyboard-64" --overwrite --float16
 done
 "$BIN/python" tools/model_card.py >/dev/null

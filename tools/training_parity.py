@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cinr_lab import atomic, metrics, models, reference, train
+from cinr_lab import atomic, metrics, models, recipes, rendering, runfolder, train
+from cinr_lab.ops import reference
 
 
 def main(argv=None) -> int:
@@ -38,7 +39,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
 
-    config = train.recipe(
+    config = recipes.recipe(
         "paper", model="pcinr", set=args.set, items=args.items, steps=args.steps,
         batch=args.batch, coords=args.coords, lr=args.lr, seed=0, checkpoint_every=10**9,
     )  # fmt: skip
@@ -49,8 +50,8 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         trainer.fit(progress=False)
         ours_s = time.perf_counter() - start
-        ours = train.loss_curve(trainer.path)["loss"]
-        ours_wave = train.render(trainer.model, trainer.latents.detach()).numpy()
+        ours = runfolder.loss_curve(trainer.path)["loss"]
+        ours_wave = rendering.render(trainer.model, trainer.latents.detach()).numpy()
 
     theirs: list[float] = []
     torch.manual_seed(0)  # the paper's init_seed(rand_seed=False)

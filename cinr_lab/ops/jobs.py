@@ -73,6 +73,33 @@ def pool(jobs: int) -> cf.ProcessPoolExecutor:
     )
 
 
+class Overall:
+    """Progress over all the runs of a multi-run command (``table``, ``beyond``, ``runs``).
+
+    A tqdm bar counts finished runs (each run's training shows its own bar beside it), and every
+    run starts with one plain line, ``table: run 3 of 13: keyboard PCINR seed 0``, that a log file
+    keeps (a bar's carriage returns do not read well there).
+    """
+
+    def __init__(self, what: str, total: int):
+        from tqdm.auto import tqdm
+
+        self.what, self.total, self.k = what, total, 0
+        self.bar = tqdm(total=total, desc=f"{what}: runs", unit="run", disable=total == 0)
+
+    def start(self, label: str) -> None:
+        from tqdm.auto import tqdm
+
+        self.k += 1
+        tqdm.write(f"{self.what}: run {self.k} of {self.total}: {label}")
+
+    def done(self) -> None:
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def run(
     what: str,
     labels: Sequence[str],
@@ -86,14 +113,12 @@ def run(
     with its own progress bar; with more, in :func:`pool` workers (tasks must pickle: a
     ``functools.partial`` of a module-level function), without bars, ``keep`` called in this
     process as each one finishes, so results are saved in the order they come. Every run
-    starts with a line ``what: run k of n: label`` (:class:`cinr_lab.experiments.Overall`).
+    starts with a line ``what: run k of n: label`` (:class:`Overall`).
 
     Raises:
         The first error a task raised, once the tasks running beside it have finished and been
         kept (no new task starts after an error).
     """
-    from cinr_lab.experiments import Overall
-
     if len(labels) != len(tasks):
         raise ValueError(f"{len(labels)} labels for {len(tasks)} tasks")
     overall = Overall(what, len(tasks))

@@ -14,14 +14,14 @@ together with the machine it ran on. Measured:
 * ``explorer``: seconds for one change in the explorer (latent, render, wav encoding). Target on
   the 2-core CI machine: under 0.3 s;
 * ``stream``: the real-time factor (compute seconds per second of audio; under 1 is real time)
-  of one second rendered whole, block by block with :func:`cinr_lab.synth.render_stream` at
+  of one second rendered whole, block by block with :func:`cinr_lab.ops.synth.render_stream` at
   256-4096 samples per block, and by the exported TorchScript synth at 1024. Target for
   ``pcinr`` on the 2-core machine (issue 15): whole ≤ 0.10, 1024-sample blocks within 20 % of it;
 * ``fold``: the FiLM scale folded into each note's weights
   (:attr:`cinr_lab.pcinr.FiLMLayer.fold`) against the plain path, interleaved in one process:
   a training step at the default batch, a whole-second render and a 1024-block stream;
 * ``jobs``: training steps in fresh processes on every core, with glibc's default and with
-  freed memory kept (:func:`cinr_lab.jobs.keep_freed_memory`), on one thread, and one
+  freed memory kept (:func:`cinr_lab.ops.jobs.keep_freed_memory`), on one thread, and one
   single-thread process per core at once: what ``--jobs`` on ``table`` and ``beyond`` rests on;
 * ``precision``: whether bf16 autocast (and on CUDA fp16 autocast and TF32 matrix multiplies)
   keeps a trained model's sound: the shipped 64-note pair rendered both ways
@@ -29,7 +29,7 @@ together with the machine it ran on. Measured:
 * ``compile``: ``torch.compile`` against eager: a training step as ``cinr-lab train --compile``
   runs it and a 1 s render with the forward compiled (:func:`compiled`);
 * ``paper`` (``--paper``): ``cinr_lab``'s faithful PCINR against the paper's own network from
-  ``INR-collection`` 0.3 holding the same weights (:func:`cinr_lab.reference.paper_model`),
+  ``INR-collection`` 0.3 holding the same weights (:func:`cinr_lab.ops.reference.paper_model`),
   alternated in one process: training points per second (16 notes × 8000 coordinates, MSE and
   Adam on both; and ``cinr_lab``'s step through ``torch.compile``), a 1 s render, streaming RTF
   per block size (the paper's network has no split mapping network, so it runs per block) and
@@ -118,9 +118,9 @@ def _training_step(name: str):
     targets (speed does not depend on the data), and one training step of it."""
     import torch
 
-    from cinr_lab import models, train
+    from cinr_lab import models, recipes, train
 
-    config = train.TrainConfig(model=name)
+    config = recipes.recipe("v0", model=name)
     audio = np.random.default_rng(0).uniform(-0.1, 0.1, (config.batch, 16000)).astype(np.float32)
     clips = nsynth.Clips(audio, tuple({} for _ in audio), 16000, Path("."))
     trainer = train.Trainer(Path("."), models.config_for(name), config, clips)
@@ -152,13 +152,13 @@ def render_one_second(name: str, repeats: int = 5) -> dict[str, float]:
     """Seconds to render 1 s at 16 kHz from one latent, and this process's peak memory."""
     import torch
 
-    from cinr_lab import models, train
+    from cinr_lab import models, rendering
 
     torch.manual_seed(0)
-    model = models.build(models.config_for(name)).eval().to(train._device())
+    model = models.build(models.config_for(name)).eval().to(rendering.device())
     z = torch.randn(1, 256) * 1e-3
-    train.render(model, z)  # warm-up
-    seconds = _best(lambda: train.render(model, z), repeats)
+    rendering.render(model, z)  # warm-up
+    seconds = _best(lambda: rendering.render(model, z), repeats)
     return {"render_1s_s": round(seconds, 4), "peak_rss_mb": peak_memory_mb()}
 
 
@@ -167,15 +167,15 @@ def explorer_update(name: str, repeats: int = 5) -> dict[str, float]:
     direction offsets, 1 s rendered with both ω multipliers off 1 (a PCINR), encoded as a wav."""
     import torch
 
-    from cinr_lab import models, train, widgets
+    from cinr_lab import models, recipes, rendering, widgets
     from cinr_lab.audio import wav_bytes
 
     torch.manual_seed(0)
     config = models.config_for(name)
     model = models.build(config).eval()
     latents = torch.randn(32, config.latent_dim) * 0.1
-    run = train.Run(Path("."), model, latents, [str(i) for i in range(32)], config,
-                    train.TrainConfig(model=name), 0)  # fmt: skip
+    run = rendering.Run(Path("."), model, latents, [str(i) for i in range(32)], config,
+                    recipes.recipe("v0", model=name), 0)  # fmt: skip
     pca = widgets.latent_pca(latents)
     multipliers = (1.5, 0.75) if model.scales() else (1.0, 1.0)
 
@@ -197,13 +197,14 @@ def stream(name: str = "pcinr", repeats: int = 5) -> dict[str, object]:
     """
     import torch
 
-    from cinr_lab import models, synth, train
+    from cinr_lab import models, rendering
+    from cinr_lab.ops import synth
 
     torch.manual_seed(0)
     model = models.build(models.config_for(name)).eval()
     z = torch.randn(1, model.config.latent_dim) * 1e-3
     seconds = model.config.samples / 16000
-    rtf = {"whole": _best(lambda: train.render(model, z), repeats) / seconds}
+    rtf = {"whole": _best(lambda: rendering.render(model, z), repeats) / seconds}
     for block in BLOCKS:
 
         def run(block=block):
@@ -237,7 +238,8 @@ def fold(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, ob
     times so both see the same machine; each entry the best of its rounds."""
     import torch
 
-    from cinr_lab import models, synth, train
+    from cinr_lab import models, rendering
+    from cinr_lab.ops import synth
     from cinr_lab.pcinr import FiLMLayer
 
     torch.manual_seed(0)
@@ -252,7 +254,7 @@ def fold(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, ob
 
     tasks = {
         "train_step_s": train_step,
-        "render_1s_s": lambda: train.render(model, z),
+        "render_1s_s": lambda: rendering.render(model, z),
         "stream_1024_s": stream_1024,
     }
     seconds = {(task, on): [] for task in tasks for on in (False, True)}
@@ -275,14 +277,15 @@ def fold(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, ob
 
 
 def training_step(name: str, threads: int, keep_memory: bool, steps: int = 3) -> dict[str, float]:
-    """This process with ``threads`` torch threads (and :func:`cinr_lab.jobs.keep_freed_memory`
+    """This process with ``threads`` torch threads (and :func:`cinr_lab.ops.jobs.keep_freed_memory`
     if asked): the best of ``steps`` training steps of model ``name`` at the default batch, the
     coordinates per second, the share of its CPU time spent in the kernel, its peak memory."""
     import resource
 
     import torch
 
-    from cinr_lab import jobs, train
+    from cinr_lab import train
+    from cinr_lab.ops import jobs
 
     torch.set_num_threads(threads)
     if keep_memory:
@@ -308,7 +311,7 @@ def _processes(calls: list[str]) -> list[dict]:
             [
                 sys.executable,
                 "-c",
-                f"import json; from cinr_lab import bench; print(json.dumps(bench.{call}))",
+                f"import json; from cinr_lab.ops import bench; print(json.dumps(bench.{call}))",
             ],  # fmt: skip
             stdout=subprocess.PIPE,
             text=True,
@@ -322,7 +325,7 @@ def _processes(calls: list[str]) -> list[dict]:
 
 
 def side_by_side(name: str = "pcinr") -> dict[str, object]:
-    """What :mod:`cinr_lab.jobs` rests on: training steps of model ``name`` in fresh processes,
+    """What :mod:`cinr_lab.ops.jobs` rests on: training steps of model ``name`` in fresh processes,
     one on every core as before (``all_threads_glibc_default``), then with freed memory kept
     (``all_threads``), on one thread (``one_thread``), and one single-thread process per core
     at once (``jobs``: the runs side by side, each process's figures and the points per second
@@ -365,7 +368,8 @@ def paper(name: str = "pcinr", rounds: int = 3, repeats: int = 3) -> dict[str, o
     ``rounds`` alternations of ``repeats`` timings each; needs ``inr-collection``."""
     import torch
 
-    from cinr_lab import models, reference, synth
+    from cinr_lab import models
+    from cinr_lab.ops import reference, synth
 
     torch.manual_seed(0)
     ours = models.build(models.config_for(name))
@@ -469,14 +473,14 @@ def compiled(name: str = "pcinr", repeats: int = 3) -> dict[str, object]:
     compiling fails (no C++ compiler, an unsupported platform) the error is reported instead."""
     import torch
 
-    from cinr_lab import train
+    from cinr_lab import rendering
 
     _, trainer, step = _training_step(name)
     model = trainer.model
     z = torch.randn(1, 256, generator=torch.Generator().manual_seed(0)) * 1e-3
 
     def render():
-        return train.render(model, z)
+        return rendering.render(model, z)
 
     step(), render()
     eager = {"train_step_s": _best(step, repeats), "render_1s_s": _best(render, repeats)}
@@ -537,7 +541,7 @@ def precision(name: str = "pcinr-keyboard-64", notes: int = 8, repeats: int = 2)
     """
     import torch
 
-    from cinr_lab import metrics, pretrained, train
+    from cinr_lab import metrics, pretrained, rendering
 
     run = pretrained.load(name)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -545,7 +549,7 @@ def precision(name: str = "pcinr-keyboard-64", notes: int = 8, repeats: int = 2)
     truth = run.truth()[items]
 
     def render():
-        return train.render(run.model, run.latents[items]).float().numpy()
+        return rendering.render(run.model, run.latents[items]).float().numpy()
 
     reference = render()
     result: dict[str, object] = {

@@ -10,24 +10,25 @@ import numpy as np
 import pytest
 import torch
 
-from cinr_lab import models, recipes, train
+from cinr_lab import models, recipes, runfolder, train
+from cinr_lab.ops import race
 
 TINY = models.config_for("pcinr", hidden=16, layers=3, mapping_hidden=16)
 
 
 def test_recipes_are_configs_and_unknown_ones_are_named():
-    paper = train.recipe("paper", items=32)
+    paper = recipes.recipe("paper", items=32)
     assert (paper.optimizer, paper.latent_update, paper.latent_lr) == ("adabelief", "sgd", 0.3)
     assert not paper.mse_rescale and paper.deriv_weight == 1.0 and paper.items == 32
     with pytest.raises(ValueError, match="unknown recipe 'fast'"):
-        train.recipe("fast")
+        recipes.recipe("fast")
     with pytest.raises(ValueError, match="optimizer: must be one of"):
-        train.recipe("paper", optimizer="sgd")
+        recipes.recipe("paper", optimizer="sgd")
 
 
 def test_paper_recipe_optimisers_schedule_and_latents(make_nsynth, tmp_path):
     root = make_nsynth()
-    config = train.recipe("paper", model="pcinr", set=None, data=str(root), items=6, steps=4,
+    config = recipes.recipe("paper", model="pcinr", set=None, data=str(root), items=6, steps=4,
                           batch=4, coords=100, lr=1e-3)  # fmt: skip
     trainer = train.Trainer.create(tmp_path / "r", config, TINY)
     assert set(trainer.optimizers) == {"main", "mapping"}
@@ -58,7 +59,7 @@ def test_paper_recipe_optimisers_schedule_and_latents(make_nsynth, tmp_path):
 
 
 def test_frozen_mapping_is_never_updated(make_nsynth, tmp_path):
-    config = train.recipe("paper", model="pcinr-wide", set=None, data=str(make_nsynth()),
+    config = recipes.recipe("paper", model="pcinr-wide", set=None, data=str(make_nsynth()),
                           items=4, steps=3, batch=4, coords=100, lr=1e-3)  # fmt: skip
     wide = models.config_for("pcinr-wide", hidden=16, mapping_hidden=16)
     trainer = train.Trainer.create(tmp_path / "r", config, wide)
@@ -73,19 +74,19 @@ def test_frozen_mapping_is_never_updated(make_nsynth, tmp_path):
 
 def test_paper_resume_continues_exactly(make_nsynth, tmp_path, one_thread):
     root = make_nsynth()
-    config = train.recipe("paper", model="pcinr", set=None, data=str(root), items=4, steps=6,
+    config = recipes.recipe("paper", model="pcinr", set=None, data=str(root), items=4, steps=6,
                           batch=3, coords=100, lr=1e-3, checkpoint_every=3,
                           plateau_epochs=1)  # fmt: skip
     train.Trainer.create(tmp_path / "a", config, TINY).fit(progress=False)
     short = dataclasses.replace(config, steps=3)
     train.Trainer.create(tmp_path / "b", short, TINY).fit(progress=False)
     train.Trainer.resume(tmp_path / "b", steps=6).fit(progress=False)
-    a, b = (train.loss_curve(tmp_path / x)["loss"] for x in "ab")
+    a, b = (runfolder.loss_curve(tmp_path / x)["loss"] for x in "ab")
     assert list(a) == list(b)
 
 
 def test_cosine_schedule_warms_up_and_decays(make_nsynth, tmp_path):
-    config = train.TrainConfig(model="pcinr", set=None, data=str(make_nsynth()), items=4,
+    config = recipes.recipe("v0", model="pcinr", set=None, data=str(make_nsynth()), items=4,
                                steps=10, batch=2, coords=100, lr=1e-3, stft_weight=0.0,
                                schedule="cosine", warmup=2, lr_floor=0.1)  # fmt: skip
     trainer = train.Trainer.create(tmp_path / "r", config, TINY)
@@ -107,7 +108,7 @@ def test_race_writes_curves_and_resumes(make_nsynth, tmp_path):
     }
     kw = dict(runs=tmp_path / "runs", model="pcinr", set_name=None, items=4, batch=2,
               every=0.5, data=str(root))  # fmt: skip
-    report = recipes.race(entries, 1.0, tmp_path / "out", "recipe_test", **kw)
+    report = race.race(entries, 1.0, tmp_path / "out", "recipe_test", **kw)
     lines = (tmp_path / "out" / "recipe_test.jsonl").read_text().splitlines()
     records = [json.loads(x) for x in lines]
     assert [r["label"] for r in records] == ["a", "b"]
@@ -120,12 +121,12 @@ def test_race_writes_curves_and_resumes(make_nsynth, tmp_path):
         assert r["final"]["mse"] > 0 and r["silence_mse"] > 0
     assert "| a |" in report.read_text() and "Mean per-note SNR" in report.read_text()
     mtime = (tmp_path / "out" / "recipe_test.jsonl").stat().st_mtime_ns
-    recipes.race(entries, 1.0, tmp_path / "out", "recipe_test", **kw)  # nothing left to run
+    race.race(entries, 1.0, tmp_path / "out", "recipe_test", **kw)  # nothing left to run
     assert (tmp_path / "out" / "recipe_test.jsonl").stat().st_mtime_ns == mtime
 
 
 def test_energy_note_weights_count_every_note_alike(make_nsynth, tmp_path):
-    config = train.TrainConfig(model="pcinr", set=None, data=str(make_nsynth()), items=4,
+    config = recipes.recipe("v0", model="pcinr", set=None, data=str(make_nsynth()), items=4,
                                steps=1, batch=4, coords=100, stft_weight=0.0,
                                note_weights="energy")  # fmt: skip
     trainer = train.Trainer.create(tmp_path / "r", config, TINY)
@@ -146,21 +147,21 @@ def test_verdict_finds_where_a_run_left_the_plateau_and_a_relapse():
     curve = [{"step": 0, "mse": 10.0}, {"step": 200, "mse": 8.0}, {"step": 400, "mse": 5.0}]
     steady = np.full(400, 5.0)
     steady[:150] = 10.0  # still on the plateau before step 200
-    v = recipes.verdict(curve, steady, silence)
+    v = race.verdict(curve, steady, silence)
     assert v["left_plateau_step"] == 200 and v["relapsed"] is False
     assert v["worst_measured_mse"] == 8.0 and v["worst_measured_step"] == 200
     relapse = steady.copy()
     relapse[250:360] = 9.5  # a 110-step excursion between two measurements
-    assert recipes.verdict(curve, relapse, silence)["relapsed"] is True
+    assert race.verdict(curve, relapse, silence)["relapsed"] is True
     stuck = [{"step": 0, "mse": 10.0}, {"step": 400, "mse": 9.5}]
-    assert recipes.verdict(stuck, np.full(400, 9.5), silence)["left_plateau_step"] is None
+    assert race.verdict(stuck, np.full(400, 9.5), silence)["left_plateau_step"] is None
 
 
 def test_stability_writes_its_curve_and_resumes(make_nsynth, tmp_path):
     root = make_nsynth()
     kw = dict(runs=tmp_path / "runs", model="pcinr", set_name=None, items=4, batch=2,
               data=str(root), progress=False, every=1e9)  # fmt: skip
-    report = recipes.stability(tmp_path / "out", steps=6, **kw)
+    report = race.stability(tmp_path / "out", steps=6, **kw)
     record = json.loads((tmp_path / "out" / "recipe_stability.jsonl").read_text())
     assert [p["step"] for p in record["curve"]] == [0, 6]  # the start and the end
     assert record["config"]["steps"] == 6 and record["silence_mse"] > 0
@@ -168,12 +169,12 @@ def test_stability_writes_its_curve_and_resumes(make_nsynth, tmp_path):
     run = tmp_path / "runs" / "recipe_stability" / "ours"
     # An interrupted check: the checkpoint at step 6 stands for one taken mid-run; the longer
     # run resumes from it with its curve and its loss log, not from scratch.
-    with pytest.raises(train.RunError, match="other settings"):
-        recipes.stability(tmp_path / "out", steps=9, **kw)
+    with pytest.raises(runfolder.RunError, match="other settings"):
+        race.stability(tmp_path / "out", steps=9, **kw)
     config = json.loads((run / "config.json").read_text())
     config["train"]["steps"] = 9
     (run / "config.json").write_text(json.dumps(config))
-    recipes.stability(tmp_path / "out", steps=9, **kw)
+    race.stability(tmp_path / "out", steps=9, **kw)
     record = json.loads((tmp_path / "out" / "recipe_stability.jsonl").read_text())
     assert [p["step"] for p in record["curve"]] == [0, 6, 9]
     steps = [int(r.split(",")[0]) for r in (run / "loss.csv").read_text().splitlines()[1:]]

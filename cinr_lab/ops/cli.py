@@ -108,42 +108,26 @@ def _data_export(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from cinr_lab import experiments, train
+    from cinr_lab import experiments, recipes, runfolder, train
 
     if args.resume:
         trainer = train.Trainer.resume(args.out, steps=args.steps, model=args.model)
     else:
         if args.model is None:
-            raise train.RunError("--model is required for a new run")
+            raise runfolder.RunError("--model is required for a new run")
         overrides = {
             k: v
             for k, v in (("omega_first", args.omega_first), ("omega_hidden", args.omega_hidden))
             if v is not None
         }
-        fields = (
-            "wr",
-            "set",
-            "data",
-            "items",
-            "steps",
-            "seed",
-            "batch",
-            "coords",
-            "lr",
-            "latent_lr",
-            "stft_weight",
-            "deriv_weight",
-            "weight_decay",
-            "checkpoint_every",
-            "precision",
-        )
+        fields = [f.name for f in dataclasses.fields(recipes.TrainConfig) if f.name != "model"]
         given = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
         if "data" in given:
             given["data"] = str(given["data"])
             if "set" not in given:  # a folder of your own: all of its notes unless --items
                 given.update(set=None, items=given.get("items"))
         scale = experiments.SCALES[args.preset]
-        config = scale.apply(train.recipe(args.recipe, model=args.model))
+        config = scale.apply(recipes.recipe(args.recipe, model=args.model))
         config = dataclasses.replace(config, **given)
         trainer = train.Trainer.create(args.out, config, models.config_for(args.model, **overrides))
     if args.compile:
@@ -155,9 +139,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from cinr_lab import train
+    from cinr_lab import rendering
 
-    run = train.load_run(args.run)
+    run = rendering.load_run(args.run)
     items = None
     if args.items:
         try:
@@ -178,7 +162,7 @@ def _render(args: argparse.Namespace) -> int:
 def _encode(args: argparse.Namespace) -> int:
     import torch
 
-    from cinr_lab import audio, pretrained, train
+    from cinr_lab import audio, pretrained, rendering, runfolder, train
 
     checks.integer("steps", args.steps, minimum=1)
     checks.number("lr", args.lr, strict=True)
@@ -191,12 +175,12 @@ def _encode(args: argparse.Namespace) -> int:
              "latent": out / f"{stem}-latent.pt"}  # fmt: skip
     clash = [f for f in files.values() if f.exists()]
     if clash and not args.overwrite:
-        raise train.RunError(f"{clash[0]}: exists; pass --overwrite or choose another --out")
+        raise runfolder.RunError(f"{clash[0]}: exists; pass --overwrite or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     coords = args.coords if args.coords is not None else run.train_config.coords
     checks.integer("coords", coords, minimum=1)
     z = train.encode(run.model, torch.from_numpy(wave), args.steps, args.lr, args.seed, coords)
-    estimate = train.render(run.model, z[None])[0].numpy()
+    estimate = rendering.render(run.model, z[None])[0].numpy()
     write_wav(files["input"], wave)
     write_wav(files["reconstruction"], estimate, subtype="FLOAT")
     record = {"latent": z, "model": str(args.model), "source": str(args.wav), "steps": args.steps,
@@ -275,41 +259,45 @@ def _metrics(args: argparse.Namespace) -> int:
 
 def _table(args: argparse.Namespace) -> int:
     from cinr_lab import table
+    from cinr_lab.ops import builds
 
     sets = tuple(s for s in args.sets.split(",") if s)
     if args.report:
         out = table.report(args.scale, sets, args.out)
     else:
-        out = table.build(args.scale, sets, args.seeds, args.out, args.runs, args.data, args.jobs)
+        out = builds.table(args.scale, sets, args.seeds, args.out, args.runs, args.data, args.jobs)
     print((out / "table1.md").read_text())
     print(f"wrote {out / 'table1.md'} and {out / 'table1.csv'}")
     return 0
 
 
 def _beyond(args: argparse.Namespace) -> int:
-    from cinr_lab import beyond
+    from cinr_lab.ops import builds
 
     sets = tuple(s for s in args.sets.split(",") if s)
-    out = beyond.build(args.scale, sets, args.seeds, args.out, args.runs, args.data, jobs=args.jobs)
+    out = builds.beyond(
+        args.scale, sets, args.seeds, args.out, args.runs, args.data, jobs=args.jobs
+    )
     print((out / "beyond.md").read_text())
     print(f"wrote {out / 'beyond.md'} and {out / 'beyond.csv'}")
     return 0
 
 
 def _export_model(args: argparse.Namespace) -> int:
-    from cinr_lab import pretrained, synth, train
+    from cinr_lab import pretrained, runfolder
+    from cinr_lab.ops import ship, synth
 
     if args.torchscript:
         run = pretrained.resolve(args.run)
         try:
             out = synth.export_torchscript(run, args.out, overwrite=args.overwrite)
         except (ValueError, FileExistsError) as err:
-            raise train.RunError(f"{args.run}: {err}") from None
+            raise runfolder.RunError(f"{args.run}: {err}") from None
         size = out.stat().st_size / 1e6
         print(f"wrote {out} ({size:.1f} MB TorchScript synth, {len(run.notes)} notes; "
               "load it with torch.jit.load)")  # fmt: skip
         return 0
-    out = pretrained.export(args.run, args.out, overwrite=args.overwrite, float16=args.float16)
+    out = ship.export(args.run, args.out, overwrite=args.overwrite, float16=args.float16)
     size = (out / "checkpoint.pt").stat().st_size / 1e6
     kind = "float16 matrices, " if args.float16 else ""
     print(f"wrote {out} ({size:.1f} MB checkpoint, {kind}weights and latents only)")
@@ -317,26 +305,27 @@ def _export_model(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from cinr_lab import experiments, pretrained, train
+    from cinr_lab import experiments, rendering
+    from cinr_lab.ops import jobs, ship
 
     wanted = list(experiments.study_runs(args.runs, args.scale, args.seeds))
     if args.only:
         wanted = [(path, fit) for path, fit in wanted if any(o in str(path) for o in args.only)]
         if not wanted:
             raise checks.ConfigError("only", f"no run folder path contains {args.only}")
-    overall = experiments.Overall("runs", len(wanted))
+    overall = jobs.Overall("runs", len(wanted))
     differ = []
     for path, fit in wanted:
         overall.start(str(path))
-        if not args.retrain and pretrained.restore(path, args.runs, args.data):
-            print(f"{path}: copied from {pretrained.study_copy(path, args.runs)}", flush=True)
+        if not args.retrain and ship.restore(path, args.runs, args.data):
+            print(f"{path}: copied from {ship.study_copy(path, args.runs)}", flush=True)
         trained = not (path / "config.json").exists()
         run = fit(args.data, True)
         print(f"{run.path}: step {run.step}", flush=True)
-        shipped = pretrained.study_copy(path, args.runs)
+        shipped = ship.study_copy(path, args.runs)
         if args.retrain and trained and (shipped / "config.json").exists():
-            same, mine, theirs = pretrained.reproduces(run, train.load_run(shipped, device="cpu"))
-            verdict = "reproduced" if same else f"NOT reproduced ({pretrained.REPRODUCE_DB} dB)"
+            same, mine, theirs = ship.reproduces(run, rendering.load_run(shipped, device="cpu"))
+            verdict = "reproduced" if same else f"NOT reproduced ({ship.REPRODUCE_DB} dB)"
             print(f"{run.path}: mean per-note SNR {mine:.2f} dB, shipped copy {theirs:.2f} dB: "
                   f"{verdict}", flush=True)  # fmt: skip
             if not same:
@@ -344,7 +333,7 @@ def _runs(args: argparse.Namespace) -> int:
         elif args.retrain and not trained:
             print(f"{path}: already there, kept (move it away to retrain it)", flush=True)
         if args.ship:
-            out = pretrained.export(run.path, shipped, True, float16=True)
+            out = ship.export(run.path, shipped, True, float16=True)
             print(f"{run.path}: exported to {out}", flush=True)
         overall.done()
     overall.close()
@@ -356,17 +345,17 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _recipes(args: argparse.Namespace) -> int:
-    from cinr_lab import recipes
+    from cinr_lab.ops import race
 
     if args.recipes_command == "fit":
-        report = recipes.fit_sweep(
+        report = race.fit_sweep(
             args.model, args.set, args.out, args.seconds, args.items, args.runs,
             str(args.data) if args.data else None,
         )  # fmt: skip
         print(report.read_text())
         return 0
     if args.recipes_command == "stability":
-        report = recipes.stability(
+        report = race.stability(
             args.out, steps=args.steps, every=args.every, recipe_name=args.recipe,
             runs=args.runs, items=args.items, set_name=args.set,
             data=str(args.data) if args.data else None,
@@ -374,10 +363,10 @@ def _recipes(args: argparse.Namespace) -> int:
         print(report.read_text())
         return 0
     entries, seconds = (
-        (recipes.SWEEP, 240.0) if args.recipes_command == "sweep" else (recipes.RACE, 1200.0)
+        (race.SWEEP, 240.0) if args.recipes_command == "sweep" else (race.RACE, 1200.0)
     )
     seconds = seconds if args.seconds is None else args.seconds
-    report = recipes.race(
+    report = race.race(
         entries, seconds, args.out, f"recipe_{args.recipes_command}", runs=args.runs,
         items=args.items, set_name=args.set,
         every=seconds / 10 if args.every is None else args.every,
@@ -388,7 +377,7 @@ def _recipes(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from cinr_lab import bench
+    from cinr_lab.ops import bench
 
     only = tuple(p for p in args.only.split(",") if p) if args.only else bench.DEFAULT_PARTS
     unknown = [p for p in only if p not in bench.PARTS]
@@ -410,11 +399,21 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, exposed for tests and documentation."""
-    from cinr_lab import experiments, recipes, train
-
+    """The argument parser, exposed for tests and documentation: one small parser per command."""
     parser = argparse.ArgumentParser(prog="cinr-lab", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    for add in (_parser_data, _parser_train, _parser_render, _parser_metrics,
+                _parser_table_beyond, _parser_export_model, _parser_encode, _parser_runs,
+                _parser_recipes, _parser_bench):  # fmt: skip
+        add(commands)
+    return parser
+
+
+ROOT_HELP = "an NSynth-layout folder (default: $CINR_NSYNTH, else the embedded set)"
+
+
+def _parser_data(commands) -> None:
+    """``cinr-lab data``."""
     data = commands.add_parser("data", help="build, describe and export NSynth-layout data")
     data_commands = data.add_subparsers(dest="data_command", required=True)
 
@@ -431,14 +430,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(func=_data_build)
 
-    root_help = "an NSynth-layout folder (default: $CINR_NSYNTH, else the embedded set)"
     info = data_commands.add_parser("info", help="counts by family, source, pitch, velocity")
-    info.add_argument("root", nargs="?", type=Path, help=root_help)
+    info.add_argument("root", nargs="?", type=Path, help=ROOT_HELP)
     info.add_argument("--set", choices=nsynth.SETS, help="only this paper set")
     info.set_defaults(func=_data_info)
 
     export = data_commands.add_parser("export", help="write selected clips as <note_str>.wav")
-    export.add_argument("root", nargs="?", type=Path, help=root_help)
+    export.add_argument("root", nargs="?", type=Path, help=ROOT_HELP)
     export.add_argument(
         "--set", choices=nsynth.SETS, help="only this paper set (default: every note of the folder)"
     )
@@ -449,56 +447,34 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="destination folder")
     export.set_defaults(func=_data_export)
 
+
+def _parser_train(commands) -> None:
+    """``cinr-lab train``: the preset and recipe, then one option per
+    :class:`~cinr_lab.recipes.TrainConfig` field (its help from the field's documentation)."""
+    from cinr_lab import experiments, recipes
+
     tr = commands.add_parser("train", help="train a PCINR or TCNN auto-decoder")
     tr.add_argument(
         "--model", choices=list(models.PRESETS), help="architecture (required unless --resume)"
-    )
-    tr.add_argument(
-        "--wr", type=float, help="L2 weight regularisation of the INR weights (PCINR WR)"
     )
     tr.add_argument(
         "--preset",
         choices=list(experiments.SCALES),
         default=experiments.DEFAULT_SCALE,
         help="the scale that sets --items, --steps, --batch and --coords unless given: smoke "
-        "(seconds), study (the committed CPU study, minutes), paper (the paper's, a GPU); "
-        f"default {experiments.DEFAULT_SCALE}",
+        "(seconds), study (the committed CPU study, minutes), fit (fitted models, hours), paper "
+        f"(the paper's, a GPU); default {experiments.DEFAULT_SCALE}",
     )
-    tr.add_argument(
-        "--set",
-        choices=nsynth.SETS,
-        help="paper set (default: keyboard; with --data, every note of that folder)",
-    )
-    tr.add_argument("--data", type=Path, help=root_help)
-    tr.add_argument(
-        "--items", type=int, help="notes, spread over the set (default: preset; --data alone: all)"
-    )
-    tr.add_argument("--steps", type=int, help="total optimisation steps (default: preset)")
-    tr.add_argument("--seed", type=int, help="random seed (default 0)")
-    tr.add_argument("--batch", type=int, help="notes per step (default: preset)")
-    tr.add_argument(
-        "--coords", type=int, help="coordinates per note and step (default: recipe at preset)"
-    )
-    tr.add_argument("--lr", type=float, help="decoder learning rate (default: paper's per model)")
-    tr.add_argument("--latent-lr", type=float, help="latent learning rate (default: --lr)")
     tr.add_argument(
         "--recipe",
-        choices=list(train.RECIPES),
-        default=train.DEFAULT_RECIPE,
+        choices=list(recipes.RECIPES),
+        default=recipes.DEFAULT_RECIPE,
         help="training recipe: optimiser, schedule, latent update, loss, batching; the options "
-        f"below override its fields (default {train.DEFAULT_RECIPE})",
+        f"below override its fields (default {recipes.DEFAULT_RECIPE})",
     )
-    tr.add_argument("--stft-weight", type=float, help="weight of the multi-STFT loss")
-    tr.add_argument("--deriv-weight", type=float, help="weight of the first-difference error")
-    tr.add_argument("--weight-decay", type=float, help="coupled L2 decay on the INR's parameters")
+    config_options(tr)
     tr.add_argument("--omega-first", type=float, help="ω of the first sine layer (default 1760)")
     tr.add_argument("--omega-hidden", type=float, help="ω of the other sine layers (default 245)")
-    tr.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 200)")
-    tr.add_argument(
-        "--precision",
-        choices=train.PRECISIONS,
-        help="the forward pass under bf16 autocast (TCNN family only; default float32)",
-    )
     tr.add_argument(
         "--compile",
         action="store_true",
@@ -509,6 +485,35 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", type=Path, required=True, help="run folder")
     tr.set_defaults(func=_train)
 
+
+def config_options(parser: argparse.ArgumentParser) -> None:
+    """An option for every :class:`~cinr_lab.recipes.TrainConfig` field but ``model``:
+    ``--latent-lr`` for ``latent_lr``; its type, choices and help from the field. Left out, an
+    option is ``None``: the recipe's value at the preset."""
+    from cinr_lab import recipes
+
+    docs = recipes.fields_help()
+    choices = {**recipes.CHOICES, "set": nsynth.SETS}
+    for field in dataclasses.fields(recipes.TrainConfig):
+        if field.name == "model":
+            continue
+        typ = field.type.split(" | ")[0]  # annotations are strings: "float | None", ...
+        option = "--" + field.name.replace("_", "-")
+        text = (
+            docs[field.name].replace("%", "%%").replace("``", "")
+            + " (left out: the recipe's at --preset)"
+        )
+        if typ == "bool":
+            parser.add_argument(option, action=argparse.BooleanOptionalAction, help=text)
+        elif typ.startswith("tuple"):
+            parser.add_argument(option, type=int, nargs="+", help=text)
+        else:
+            typ = {"int": int, "float": float, "str": str}[typ]
+            parser.add_argument(option, type=typ, choices=choices.get(field.name), help=text)
+
+
+def _parser_render(commands) -> None:
+    """``cinr-lab render``."""
     rd = commands.add_parser("render", help="write a run's reconstructions as <note_str>.wav")
     rd.add_argument("run", type=Path, help="run folder")
     rd.add_argument("--items", help="comma-separated note indices (default: all)")
@@ -523,6 +528,9 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--out", type=Path, required=True, help="destination folder")
     rd.set_defaults(func=_render)
 
+
+def _parser_metrics(commands) -> None:
+    """``cinr-lab metrics``."""
     me = commands.add_parser("metrics", help="MSE, multi-STFT and CDPAM between two wav folders")
     me.add_argument("ref", type=Path, help="folder of reference <name>.wav files")
     me.add_argument("est", type=Path, help="folder of estimates with the same names")
@@ -535,6 +543,11 @@ def build_parser() -> argparse.ArgumentParser:
     me.add_argument("--json", action="store_true", help="print JSON instead of a table")
     me.set_defaults(func=_metrics)
 
+
+def _parser_table_beyond(commands) -> None:
+    """``cinr-lab table`` and ``cinr-lab beyond``."""
+    from cinr_lab import experiments
+
     for verb, text, func in (
         ("table", "the paper's Table 1 over seeds, with its numbers beside", _table),
         ("beyond", "fixes for the PCINR's hiss at equal size (issue 13's variants)", _beyond),
@@ -545,7 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--sets", default="diverse,keyboard", help="comma-separated paper sets")
         sub.add_argument("--seeds", type=int, default=3)
-        sub.add_argument("--data", type=str, help=root_help)
+        sub.add_argument("--data", type=str, help=ROOT_HELP)
         sub.add_argument(
             "--runs", type=Path, default=Path("runs"), help="run folders (default runs/)"
         )
@@ -564,6 +577,9 @@ def build_parser() -> argparse.ArgumentParser:
             )  # fmt: skip
         sub.set_defaults(func=func)
 
+
+def _parser_export_model(commands) -> None:
+    """``cinr-lab export-model``."""
     em = commands.add_parser(
         "export-model", help="copy a finished run's weights and latents to a model folder"
     )
@@ -587,6 +603,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     em.set_defaults(func=_export_model)
 
+
+def _parser_encode(commands) -> None:
+    """``cinr-lab encode``."""
     en = commands.add_parser(
         "encode", help="fit a latent to a sound of your own with a trained decoder frozen"
     )
@@ -606,19 +625,24 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--overwrite", action="store_true", help="replace earlier outputs")
     en.set_defaults(func=_encode)
 
+
+def _parser_runs(commands) -> None:
+    """``cinr-lab runs``."""
+    from cinr_lab import experiments
+
     ru = commands.add_parser("runs", help="copy (or train) the runs notebooks 02, 04 and 05 share")
     ru.add_argument("--scale", choices=list(experiments.SCALES), default=experiments.DEFAULT_SCALE)
     ru.add_argument("--seeds", type=int, default=1, help="Table 1 seeds to train (default 1)")
-    ru.add_argument("--data", type=str, help=root_help)
+    ru.add_argument("--data", type=str, help=ROOT_HELP)
     ru.add_argument("--runs", type=Path, default=Path("runs"), help="run folders (default runs/)")
     ru.add_argument(
         "--retrain",
         action="store_true",
-        help="train missing runs even where models/runs/ ships a copy (about an hour at study), "
-        "and check each against that copy (mean per-note SNR within pretrained.REPRODUCE_DB)",
+        help="train missing runs even where weights/runs/ ships a copy (about an hour at study), "
+        "and check each against that copy (mean per-note SNR within ship.REPRODUCE_DB)",
     )
     ru.add_argument(
-        "--ship", action="store_true", help="export every run to models/runs/ (maintainers)"
+        "--ship", action="store_true", help="export every run to weights/runs/ (maintainers)"
     )
     ru.add_argument(
         "--only",
@@ -628,6 +652,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ru.set_defaults(func=_runs)
 
+
+def _parser_recipes(commands) -> None:
+    """``cinr-lab recipes``."""
+    from cinr_lab import recipes
+    from cinr_lab.ops import race
+
     rc = commands.add_parser("recipes", help="race training recipes on the wall clock")
     rc_commands = rc.add_subparsers(dest="recipes_command", required=True)
 
@@ -635,7 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
         """The notes, data and folders every ``recipes`` command shares."""
         sub.add_argument("--items", type=int, default=items, help=f"notes (default {items})")
         sub.add_argument("--set", choices=nsynth.SETS, default="keyboard")
-        sub.add_argument("--data", type=Path, help=root_help)
+        sub.add_argument("--data", type=Path, help=ROOT_HELP)
         sub.add_argument("--runs", type=Path, default=Path("runs/recipes"), help="run folders")
         sub.add_argument("--out", type=Path, default=Path("results"), help="results folder")
         sub.set_defaults(func=_recipes)
@@ -651,7 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = rc_commands.add_parser(
         "fit", help="the fit scale's learning rates: the paper's, 3x and 10x (150 s each)"
     )
-    sub.add_argument("--model", choices=list(recipes.FIT_LRS), required=True)
+    sub.add_argument("--model", choices=list(race.FIT_LRS), required=True)
     sub.add_argument("--seconds", type=float, default=150.0, help="training seconds per rate")
     recipe_run_options(sub, items=16)
     sub = rc_commands.add_parser(
@@ -661,11 +691,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--every", type=float, default=300.0, help="training seconds between measurements"
     )
-    sub.add_argument("--recipe", choices=list(train.RECIPES), default="ours")
+    sub.add_argument("--recipe", choices=list(recipes.RECIPES), default="ours")
     recipe_run_options(sub)
 
+
+def _parser_bench(commands) -> None:
+    """``cinr-lab bench``."""
     bench = commands.add_parser("bench", help="speed figures for this machine")
-    bench.add_argument("root", nargs="?", type=Path, help=root_help)
+    bench.add_argument("root", nargs="?", type=Path, help=ROOT_HELP)
     bench.add_argument(
         "--only",
         help="comma-separated parts: data, train, render, explorer, stream, fold, jobs, "
@@ -677,13 +710,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also time the paper's own network (inr-collection) side by side with ours",
     )  # fmt: skip
     bench.set_defaults(func=_bench)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    from cinr_lab import jobs
+    from cinr_lab.ops import jobs
     from cinr_lab.train import RunError, TrainingDiverged
 
     jobs.keep_freed_memory()  # a training step spent 37 % of its CPU time re-faulting pages

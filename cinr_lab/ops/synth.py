@@ -5,7 +5,8 @@ in consecutive blocks as a host's audio callback asks for them: the latent's con
 mapping network) is computed once, then each block evaluates the INR on that block's time
 coordinates only. The latency is one block.
 
-    from cinr_lab import pretrained, synth
+    from cinr_lab import pretrained
+    from cinr_lab.ops import synth
 
     model = pretrained.load("pcinr-keyboard")
     for block in synth.render_stream(model.model, model.latents[:1], block=1024):
@@ -57,23 +58,50 @@ def render_stream(
 
 # --------------------------------------------------------------------------- the exported synth
 
-EXPORTABLE = {"kind": ("pcinr",), "activation": ("sine", "finer", "gaussian")}
+EXPORTABLE = {"kind": ("pcinr",)}
 """What :func:`torchscript` can export: the PCINR's single chain of FiLM layers (the paper's
-PCINR, Wide, WR, ours, FINER, Gaussian, shift-only); not the parallel branches, BACON or a TCNN."""
+PCINR, Wide, WR, ours, FINER, Gaussian, shift-only; any activation of
+:data:`cinr_lab.activations.ACTIVATIONS`); not the parallel branches, BACON or a TCNN."""
+
+
+class _FoldedLayer(nn.Module):
+    """A FiLM layer whose activation is a function of ``u = s · x + β``: the scale folded into
+    each latent's weights, as :meth:`cinr_lab.pcinr.FiLMLayer.forward` does."""
+
+    def __init__(self, linear: nn.Module, activation: nn.Module):
+        super().__init__()
+        self.linear, self.activation = _plain(linear), copy.deepcopy(activation)
+
+    def forward(self, h: Tensor, scale: Tensor, beta: Tensor) -> Tensor:
+        s = scale[:, 0, :]
+        weight = s.unsqueeze(2) * self.linear.weight
+        bias = (s * self.linear.bias + beta.expand_as(scale)[:, 0, :]).unsqueeze(1)
+        return self.activation.of_affine(torch.baddbmm(bias, h, weight.transpose(1, 2)))
+
+
+class _Layer(nn.Module):
+    """A FiLM layer computing ``σ(W h + b; s, β)`` as it stands."""
+
+    def __init__(self, linear: nn.Module, activation: nn.Module):
+        super().__init__()
+        self.linear, self.activation = _plain(linear), copy.deepcopy(activation)
+
+    def forward(self, h: Tensor, scale: Tensor, beta: Tensor) -> Tensor:
+        return self.activation(self.linear(h), scale, beta)
 
 
 class ScriptedSynth(nn.Module):
     """A PCINR as a plain-PyTorch synth: latent (or note index), ω multipliers and a block of
     time in, audio out. Scripted by :func:`torchscript`; it needs nothing of ``cinr_lab`` to run.
 
-    Every weight is copied as computed (weight normalisation folded in), and the operations are
-    the library's own, in its order, so the samples are the library's (tested).
+    Every weight is copied as computed (weight normalisation folded in), and each layer's
+    activation is the model's own module, scripted, in the library's order of operations, so the
+    samples are the library's (tested).
     """
 
     samples: int
     film_layers: int
     shift_only: bool
-    activations: list[str]
     omegas: list[float]
 
     def __init__(self, model: Decoder, latents: Tensor):
@@ -83,8 +111,10 @@ class ScriptedSynth(nn.Module):
         self.shift_only = c.modulation == "shift"
         self.mapping = copy.deepcopy(model.mapping.net)
         self.mapping_out = _plain(model.mapping.out)
-        self.layers = nn.ModuleList(_plain(layer.linear) for layer in model.layers)
-        self.activations = [layer.activation.name for layer in model.layers]
+        self.layers = nn.ModuleList(
+            (_FoldedLayer if layer.activation.affine else _Layer)(layer.linear, layer.activation)
+            for layer in model.layers
+        )
         self.omegas = [float(layer.omega) for layer in model.layers]
         self.head = _plain(model.head)
         self.register_buffer("latents", latents.detach().clone().float().cpu())
@@ -132,22 +162,10 @@ class ScriptedSynth(nn.Module):
             gamma, beta = params.chunk(2, dim=-1)
         gammas = gamma.unsqueeze(1).chunk(self.film_layers, dim=-1)
         betas = beta.unsqueeze(1).chunk(self.film_layers, dim=-1)
-        i = 0
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             omega = self.omegas[i] * (omega_first if i == 0 else omega_hidden)
             scale = omega + gammas[i % self.film_layers]
-            beta = betas[i % self.film_layers]
-            activation = self.activations[i]
-            if activation == "finer":
-                x = layer(h)
-                h = torch.sin(scale * ((x.abs() + 1) * x) + beta)
-            else:  # the scale folded into each latent's weights, as FiLMLayer.forward does
-                s = scale[:, 0, :]
-                weight = s.unsqueeze(2) * layer.weight
-                bias = (s * layer.bias + beta.expand_as(scale)[:, 0, :]).unsqueeze(1)
-                u = torch.baddbmm(bias, h, weight.transpose(1, 2))
-                h = torch.sin(u) if activation == "sine" else torch.exp(-0.5 * u**2)
-            i += 1
+            h = layer(h, scale, betas[i % self.film_layers])
         return self.head(h).squeeze(-1)
 
 
