@@ -21,11 +21,12 @@ export MKL_NUM_THREADS := $(THREADS)
 endif
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help install data runs study test lab lint bench lock clean
+.PHONY: help install install-check data runs study test lab lint bench lock clean
 
 help:
 	@echo "make study   set up .venv, build the embedded data set, run every notebook"
 	@echo "make test    unit tests and nbval over notebooks/ (what CI runs)"
+	@echo "make install-check  pip install the built wheel with its dependencies in a fresh venv and play a model"
 	@echo "make runs    copy the runs notebooks 02, 04 and 05 share from weights/runs/ (RETRAIN=1: train them, ~1 h on 2 cores, and check them against those)"
 	@echo "make lab     open JupyterLab on notebooks/"
 	@echo "make lint    ruff over cinr_lab/ and tests/"
@@ -65,6 +66,11 @@ TEST_JOBS ?= 2
 test: runs
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env --durations=20 \
 		$(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadscope)
+
+# A new user's `pip install` of the built wheel, with its dependencies, in a fresh venv (needs PyPI
+# or a pip cache): it must need no system package and play a shipped model (issue 29).
+install-check:
+	PYTHON=$(PYTHON) tools/install_check.sh
 
 lab: data
 	$(BIN)/jupyter lab notebooks/

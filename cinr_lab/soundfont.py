@@ -142,8 +142,22 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _tinysoundfont():
+    """The ``tinysoundfont`` bindings, or an error saying how to install them without PortAudio."""
+    try:
+        import tinysoundfont
+    except ImportError:
+        raise NSynthError(
+            "rendering the embedded set needs tinysoundfont: `pip install --no-deps "
+            "tinysoundfont` (it declares pyaudio, which is for live playback, unused here, and "
+            "needs PortAudio's headers to build); or `pip install 'cinr_lab[soundfont]'` where "
+            "PortAudio is installed; or point CINR_NSYNTH at an NSynth download"
+        ) from None
+    return tinysoundfont
+
+
 def _check_soundfont(path: Path, programs: set[int]) -> None:
-    import tinysoundfont
+    tinysoundfont = _tinysoundfont()
 
     if not path.is_file():
         raise NSynthError(f"{path}: SoundFont not found")
@@ -215,8 +229,7 @@ def render_note(
         ``[64000]`` float64 at 16 kHz, before quantization (may exceed ±1 if ``gain_db`` is too
         high for the SoundFont; :func:`build` checks).
     """
-    import tinysoundfont
-
+    tinysoundfont = _tinysoundfont()
     hold, total = int(HOLD_SECONDS * RENDER_RATE), int(NOTE_SECONDS * RENDER_RATE)
     synth = tinysoundfont.Synth(samplerate=RENDER_RATE, gain=gain_db)
     sfid = synth.sfload(str(soundfont))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import wave
 
 import librosa
@@ -157,7 +158,7 @@ def test_is_current_needs_a_matching_manifest(small_build, tmp_path):
 
 def test_embedded_set_mirrors_the_paper_sets(embedded_home, capsys):
     """`cinr-lab data info` on the embedded set prints the distributions of the paper's sets."""
-    from cinr_lab.cli import main
+    from cinr_lab.ops.cli import main
 
     assert main(["data", "info"]) == 0
     out = capsys.readouterr().out
@@ -176,3 +177,12 @@ def test_embedded_set_mirrors_the_paper_sets(embedded_home, capsys):
         assert clips.audio.shape == (1024, 16000)
         assert np.abs(clips.audio).max() < 1.0
         assert (np.sqrt((clips.audio**2).mean(axis=1)) > 1e-3).all()  # no silent note
+
+
+def test_without_tinysoundfont_the_error_says_how_to_install_it(monkeypatch, tmp_path):
+    """A plain `pip install .` leaves tinysoundfont out (its pyaudio needs PortAudio's headers):
+    rendering then stops with the way to install it, not an ImportError (issue 29)."""
+    monkeypatch.setitem(sys.modules, "tinysoundfont", None)  # import now raises ImportError
+    with pytest.raises(nsynth.NSynthError, match=r"pip install --no-deps tinysoundfont.*PortAudio"):
+        soundfont.build(out=tmp_path / "embedded")
+    assert not (tmp_path / "embedded").exists() or not any((tmp_path / "embedded").iterdir())
