@@ -205,7 +205,7 @@ class Writer:
         return buffer.getvalue()
 
     @contextlib.contextmanager
-    def losses(self) -> Iterator[csv.writer]:
+    def losses(self) -> Iterator[Any]:
         """``loss.csv`` open for appending rows (:data:`LOSS_COLUMNS`), line-buffered, so a crash
         leaves whole lines."""
         with open(self.path / "loss.csv", "a", newline="", buffering=1) as fh:

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from cinr_lab import atomic, checks, models, nsynth, runfolder
 from cinr_lab.decoder import Decoder
 from cinr_lab.losses import multi_stft_loss, summed_squared_error
-from cinr_lab.recipes import DEFAULT_RECIPE, PRECISIONS, RECIPES, TrainConfig, recipe
+from cinr_lab.recipes import TrainConfig
 from cinr_lab.rendering import Run, default_device, load_run, render
 from cinr_lab.runfolder import LOSS_COLUMNS, NOT_IDENTITY, RunError, check_data
 
@@ -553,17 +553,4 @@ def points_per_step(train_config: TrainConfig, model: Decoder, notes: int) -> in
     return min(train_config.batch, notes) * model.points_per_note(train_config.coords)
 
 
-__all__ = [
-    "DEFAULT_RECIPE",
-    "PRECISIONS",
-    "RECIPES",
-    "Run",
-    "RunError",
-    "TrainConfig",
-    "Trainer",
-    "TrainingDiverged",
-    "encode",
-    "fit_or_load",
-    "load_run",
-    "recipe",
-]
+__all__ = ["Trainer", "TrainingDiverged", "encode", "fit_or_load", "points_per_step"]
