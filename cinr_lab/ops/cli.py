@@ -716,7 +716,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     from cinr_lab.ops import jobs
-    from cinr_lab.train import RunError, TrainingDiverged
+    from cinr_lab.runfolder import RunError
+    from cinr_lab.train import TrainingDiverged
 
     jobs.keep_freed_memory()  # a training step spent 37 % of its CPU time re-faulting pages
 
