@@ -300,12 +300,15 @@ for s, rows in curves.items():
 # and the hiss measure rises with it (Spearman ρ = 1 over the snapshots, notebook 04's claims).
 # Within one run that cannot separate the two explanations: density, hiss and fit all grow with
 # the step. Across models it can: Wide's last layer has fewer stationary points than the PCINR's
-# at every snapshot (1,162 → 1,690 against 1,680 → 2,095 on the diverse set), and at the same fit
-# it leaves a third of the PCINR's error between the harmonics (notebook 04) — fewer stationary
-# points, less hiss, as the paper's explanation predicts (one seed, one set so far). The TCNN,
+# at every snapshot (1,162 → 1,690 against 1,680 → 2,095 on the diverse set, 1,162 → 1,895 against
+# 1,680 → 2,460 on the keyboard set), and at the same fit it leaves a third (diverse) and a half
+# (keyboard) of the PCINR's error between the harmonics (notebook 04) — fewer stationary points,
+# less hiss, as the paper's explanation predicts (one seed, both sets). Ours, trained at a 3×
+# rate, has the densest last layer (2,670 on the keyboard set at step 4,000) and the most hiss.
+# WR's density stops growing and falls back (diverse: 1,747 at step 100, 1,595 at step 2,000) as
+# its hiss does, but so does its fit. The TCNN,
 # with no sine units at all, leaves a fifth of the PCINR's at the same fit on the keyboard set,
 # but about as much on the diverse set at the fit it reaches (about 9 dB). The densities stay below an 8 kHz tone's (8,000 per unit of `t`):
 # the units do not turn faster than the samples, yet the network's output puts energy between the
-# partials. WR, and Wide on the keyboard set, are still training at the fit scale
-# (`results/fit/`), as are seeds 1 and 2.
+# partials. Seeds 1 and 2 are still to train at the fit scale (`results/fit/`).
 

@@ -26,8 +26,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from cinr_lab import atomic, pretrained, rendering, runfolder
-from cinr_lab.ops import ship
+from cinr_lab import atomic, rendering, runfolder
+from cinr_lab.ops.ship import export
 
 RUNS = Path("runs/fit")
 SHIPPED = Path("weights/runs/fit")
@@ -46,10 +46,10 @@ def ship() -> None:
             out = SHIPPED / relative
             if not (out / "config.json").exists() or rendering.load_run(out).step < loaded.step:
                 try:
-                    ship.export(run, out, overwrite=out.exists(), float16=True)
+                    export(run, out, overwrite=out.exists(), float16=True)
                 except runfolder.RunError as err:  # float16 would change its sound: keep float32
                     print(f"{run}: {err}; exported in float32")
-                    ship.export(run, out, overwrite=out.exists())
+                    export(run, out, overwrite=out.exists())
                 print(f"{run}: finished, exported to {out}")
             shutil.rmtree(PENDING / relative, ignore_errors=True)
         else:
