@@ -7,7 +7,7 @@ import csv
 import numpy as np
 import pytest
 
-from cinr_lab import experiments, metrics, table, train
+from cinr_lab import checks, experiments, metrics, table, train
 from cinr_lab.ops import builds
 
 TINY = experiments.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1)
@@ -35,6 +35,26 @@ def test_build_writes_both_tables_and_resumes(embedded_home, tmp_path, monkeypat
     monkeypatch.setattr(train, "fit_or_load", no_training)
     again = builds.table(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs")
     assert list(csv.DictReader(open(again / "table1.csv"))) == rows
+
+
+def test_rows_trains_only_the_rows_named_and_the_tables_keep_every_record(
+    embedded_home, tmp_path, monkeypatch
+):
+    trained = []
+    fit = builds.fit
+    monkeypatch.setattr(builds, "fit", lambda *a, **k: trained.append(a[2]) or fit(*a, **k))
+    out = builds.table(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs",
+                       rows=("PCINR", "Silence"))  # fmt: skip
+    assert trained == ["PCINR"]
+    archs = {r["arch"] for r in csv.DictReader(open(out / "table1.csv"))}
+    assert archs == {"PCINR", "Silence"}
+    builds.table(TINY, ("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs",
+                 rows=("TCNN",))  # fmt: skip
+    assert trained == ["PCINR", "TCNN"]
+    archs = {r["arch"] for r in csv.DictReader(open(out / "table1.csv"))}
+    assert archs == {"PCINR", "Silence", "TCNN"}  # earlier records reported too
+    with pytest.raises(checks.ConfigError, match="rows: unknown .'SIREN'"):
+        builds.table(TINY, ("keyboard",), rows=("SIREN",), out=tmp_path / "res")
 
 
 def records_for(means: dict[str, float], sets=("diverse", "keyboard"), seeds=3, notes=12,

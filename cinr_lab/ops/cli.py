@@ -265,7 +265,10 @@ def _table(args: argparse.Namespace) -> int:
     if args.report:
         out = table.report(args.scale, sets, args.out)
     else:
-        out = builds.table(args.scale, sets, args.seeds, args.out, args.runs, args.data, args.jobs)
+        rows = tuple(r for r in args.rows.split(",") if r) if args.rows else None
+        out = builds.table(
+            args.scale, sets, args.seeds, args.out, args.runs, args.data, args.jobs, rows
+        )
     print((out / "table1.md").read_text())
     print(f"wrote {out / 'table1.md'} and {out / 'table1.csv'}")
     return 0
@@ -570,6 +573,11 @@ def _parser_table_beyond(commands) -> None:
             help="runs trained side by side, the cores shared out among them (default 1)",
         )
         if verb == "table":
+            sub.add_argument(
+                "--rows",
+                help="comma-separated rows to train, in this order (default every row; e.g. "
+                "'TCNN,PCINR,Silence,Noise' to finish Table 1's first comparison first)",
+            )
             sub.add_argument(
                 "--report", action="store_true",
                 help="write the tables from the records in --out so far; train nothing (a "
