@@ -27,7 +27,7 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -339,6 +339,16 @@ def loss_curve(path) -> dict[str, np.ndarray]:
         rows = list(csv.DictReader(fh))
     columns = [k for k in LOSS_COLUMNS if not rows or k in rows[0]]  # 0.1's lack "deriv"
     return {k: np.array([float(r[k]) for r in rows]) for k in columns}
+
+
+def training_seconds(curve: Mapping[str, np.ndarray]) -> float:
+    """Seconds a run spent on the steps of its loss ``curve`` (:func:`loss_curve`), summed over
+    its (re)starts: each start's ``seconds`` count from zero again."""
+    seconds = np.asarray(curve["seconds"], dtype=float)
+    if seconds.size == 0:
+        return 0.0
+    restarts = np.flatnonzero(np.diff(seconds) < 0)  # the last row before each restart
+    return float(seconds[restarts].sum() + seconds[-1])
 
 
 def _truncate_csv(path: Path, step: int) -> None:

@@ -18,9 +18,10 @@
 #
 # A conditional INR is a *controllable* synthesiser: one network, and a latent `z` that says which
 # sound. This notebook loads the pretrained models shipped with the package (`cinr_lab/weights/`:
-# a PCINR and a TCNN per embedded set on 32 notes, and a second pair on 64 keyboard notes trained
-# ten times longer, `*-keyboard-64`; see `cinr_lab/weights/README.md` for how they were trained and
-# how well they fit), so it plays sound without any training, and puts controls on them:
+# a PCINR and a TCNN per embedded set fitted to 16 notes — Table 1's fit-scale seed-0 runs, which
+# have learned their notes — and a less-fitted pair on 64 keyboard notes, `*-keyboard-64`; see
+# `cinr_lab/weights/README.md` for how they were trained and how well they fit), so it plays sound
+# without any training, and puts controls on them:
 #
 # * **model** and **note** — which network, and which training note's latent to start from;
 # * **interpolation** — slide the latent in a straight line towards a second note's latent (it
@@ -96,28 +97,37 @@ for name, r in runs.items():
     p, pc_rows[name] = pc_table(r)
     print(f"{name} ({len(r.notes)} notes): " + ", ".join(f"PC {i + 1}: {share:.0%}" for i, share in enumerate(p.explained)))
     for i, (share, rho_pitch, p_pitch, rho_vel, p_vel, eta2) in enumerate(pc_rows[name]):
-        print(f"    PC {i + 1}: ρ pitch {rho_pitch:+.2f} (p {p_pitch:.2f}), ρ velocity {rho_vel:+.2f} (p {p_vel:.2f}), "
+        print(f"    PC {i + 1}: ρ pitch {rho_pitch:+.2f} (p {p_pitch:.2g}), ρ velocity {rho_vel:+.2f} (p {p_vel:.2g}), "
               f"family η² {eta2:.2f}")
 pca = widgets.latent_pca(run.latents, k=4)
 assert np.all(np.diff(pca.explained) <= 0) and pca.explained.sum() <= 1
 
 # %% [markdown]
 # No latent table has a dominant direction: the first carries a fifth to a third of the spread
-# on 32 notes, and only 14–16 % on the 64-note pair, whose tables spread over more directions.
-# And the first two directions follow none of pitch, velocity or family, for any model: every
-# ρ has p > 0.05 (with 32 notes, |ρ| ≈ 0.35 is where chance ends at the 5 % level; with 64, about
-# 0.25) and family explains at most a sixth of a direction's variance (asserted below). The
-# 64-note pair fits its notes far better than the 32-note models (mean per-note SNR about 7 and
-# 9 dB against 3.4 and −0.1 dB; model card), so a better fit on twice the notes did not organise
-# the latents by pitch or loudness either: an auto-decoder's latent table, at these sizes, is an
-# index of its notes, not a map of them. The PC sliders change the sound, but not along a musical
-# axis. Whether 1024 notes and days of training do is for the paper scale (a GPU run; see
-# docs/findings.md).
+# on the 16 fitted notes, and only 14–16 % on the 64-note pair, whose tables spread over more
+# directions. Do the first two follow pitch, velocity or family? Six models, two directions, two
+# measures: 24 tests, so chance alone gives about one p < 0.05; a direction counts as following
+# pitch or velocity only below 0.05 / 24 ≈ 0.002 (Bonferroni). Printed and asserted below: **one
+# does** — the diverse PCINR's first direction follows velocity (ρ +0.77, p 0.0005): fitted to its
+# notes, that table spends its main direction on loudness. The fitted TCNNs' first directions lean
+# on pitch (ρ −0.53 and −0.59, p 0.03 and 0.02), which the correction does not let count on 16
+# notes; family explains at most a fifth of a direction's variance; the 64-note pair, less fitted
+# (mean per-note SNR about 7 and 9 dB against 11–17 dB for the 16-note models; model card), shows
+# nothing. So an auto-decoder's latent table, at these sizes, is mostly an index of its notes, and
+# fitting it starts to order it by the loudest difference between notes, not by pitch. The PC
+# sliders change the sound; only the diverse PCINR's first moves it along a musical axis
+# (loudness). Whether 1024 notes and days of training order the tables further is for the paper
+# scale (a GPU run; see docs/findings.md).
 
 # %%
+alpha = 0.05 / (2 * 2 * len(pc_rows))  # Bonferroni over every (model, direction, measure) test
+significant = {(name, i + 1, what) for name, rows in pc_rows.items() for i, row in enumerate(rows)
+               for what, p_value in (("pitch", row[2]), ("velocity", row[4])) if p_value < alpha}
+print(f"below p {alpha:.4f}: {sorted(significant) or 'none'}")
 every = np.array([row[1:] for rows in pc_rows.values() for row in rows])
-assert every[:, [1, 3]].min() > 0.05, "a PC follows pitch or velocity (p < 0.05)"
-assert every[:, 4].max() < 0.25, "a PC follows the family at this scale"
+if MODELS_DIR is None:
+    assert significant == {("pcinr-diverse", 1, "velocity")}, "which directions follow pitch or velocity"
+    assert every[:, 4].max() < 0.25, "a PC follows the family at this scale"
 assert all(rows[0][0] < 0.4 for rows in pc_rows.values()), "one direction dominates"
 
 # %% [markdown]
@@ -130,7 +140,7 @@ assert all(rows[0][0] < 0.4 for rows in pc_rows.values()), "one direction domina
 truth = run.truth()  # its own notes (an error if the data folder holds other data)
 relative = metrics.mse(truth, run.render().numpy()) / metrics.mse(truth, metrics.silence(truth))
 a, b = (int(i) for i in np.argsort(relative)[:2])
-print(f"{run.notes[a]} (error {relative[a]:.0%} of the note's energy), {run.notes[b]} ({relative[b]:.0%})")
+print(f"{run.notes[a]} (error {relative[a]:.2%} of the note's energy), {run.notes[b]} ({relative[b]:.2%})")
 mixes = np.linspace(0, 1, 5)
 waves = [widgets.synthesize(run.model, widgets.latent(run, a, b, m)) for m in mixes]
 np.testing.assert_allclose(waves[0], run.render([a])[0].numpy(), atol=1e-5)
@@ -183,7 +193,8 @@ print(f"the note itself: strongest partial {strongest(truth[a])} Hz")
 #
 # * **`ω_first` is the network's clock.** Time enters only through the first layer's
 #   `sin(ω_first·(w t + b))`; doubling `ω_first` doubles every frequency it feeds in, and the
-#   note's partials follow: the strongest one moves exactly an octave up (and down at × 0.5).
+#   note's partials follow: the strongest one moves an octave up (and down at × 0.5), to within
+#   1 % (a sixth of a semitone; the note's envelope speeds up too, which widens its peaks).
 #   The rest of the network never saw those inputs, so a broadband noise floor comes with it
 #   (at × 2, more than five times the energy above 4 kHz).
 # * **`ω_hidden` is not a control but a setting the weights were trained for.** At × 0.5 the
@@ -194,7 +205,7 @@ print(f"the note itself: strongest partial {strongest(truth[a])} Hz")
 # %%
 f = {k: strongest(w) for k, w in omega_waves.items()}
 assert f["ω_first × 1"] == strongest(truth[a]), "at × 1 the note's own strongest partial"
-assert abs(f["ω_first × 2"] - 2 * f["ω_first × 1"]) <= 2 and abs(2 * f["ω_first × 0.5"] - f["ω_first × 1"]) <= 2
+assert abs(f["ω_first × 2"] / f["ω_first × 1"] - 2) < 0.02 and abs(f["ω_first × 1"] / f["ω_first × 0.5"] - 2) < 0.02
 assert high["ω_first × 2"] > 5 * high["ω_first × 1"]
 assert below_20hz(omega_waves["ω_hidden × 0.5"]) > 0.99 and below_20hz(omega_waves["ω_hidden × 1"]) < 0.01
 assert high["ω_hidden × 2"] > 5 * high["ω_hidden × 1"]
@@ -224,8 +235,10 @@ for name, multipliers in sweep.items():
 print(f"slider ranges: ω_first × {widgets.OMEGA_FIRST_RANGE}, ω_hidden × {widgets.OMEGA_HIDDEN_RANGE}")
 
 # %% [markdown]
-# `ω_first` can move an octave either way and the sound stays a note: the offset share stays where
-# it is at × 1 and the noise share stays small. `ω_hidden` cannot: already 2 % off, the median note
+# `ω_first` can move an octave either way and the sound stays a note: the offset share stays a
+# few percent at most. Going up, the share above 4 kHz grows with the multiplier (several times
+# the note's own at × 2): partly the note's own 2–4 kHz partials moved up an octave, partly the
+# noise floor Gallery 2 shows. `ω_hidden` cannot move: already 2 % off, the median note
 # is mostly offset. This is the paper's "very sensitive to ω" in its plainest form — every hidden
 # sine's phase is a large multiple of its input, so a small relative change scrambles it. The
 # explorer's `ω_hidden` slider therefore spans ±5 % in 0.5 % steps: enough to hear the note fall
@@ -233,7 +246,8 @@ print(f"slider ranges: ω_first × {widgets.OMEGA_FIRST_RANGE}, ω_hidden × {wi
 
 # %%
 if MODEL == "pcinr-keyboard" and MODELS_DIR is None:
-    first_ok = [offset_share["ω_first", k] < 0.5 and noise_share["ω_first", k] < 0.05 for k in sweep["ω_first"]]
-    assert all(first_ok), "ω_first × 0.5-2 keeps a note"
+    assert all(offset_share["ω_first", k] < 0.1 for k in sweep["ω_first"]), "ω_first × 0.5-2 keeps a note"
+    up = [noise_share["ω_first", k] for k in sweep["ω_first"] if k >= 1]
+    assert np.all(np.diff(up) > 0) and up[-1] > 3 * up[0], "more energy above 4 kHz the higher ω_first"
     assert offset_share["ω_hidden", 1.0] < 0.5
     assert min(offset_share["ω_hidden", 0.98], offset_share["ω_hidden", 1.02]) > 0.5, "2 % off ω_hidden: mostly offset"

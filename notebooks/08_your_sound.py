@@ -21,7 +21,8 @@
 # NAME --out DIR`). This notebook does that with the shipped models on a sound none of them heard —
 # a steel-drum note (General MIDI program 114, which stands in for no NSynth family of the
 # embedded set; `cinr_lab/sounds/`, made by `tools/make_sounds.py`) — and measures how well a
-# decoder fitted to 32 notes (and one fitted to 64) generalises: to that sound, to keyboard notes
+# decoder fitted to 16 notes until it learned them (and one trained on 64, less fitted)
+# generalises: to that sound, to keyboard notes
 # of the paper's set it was not trained on, and, as the ceiling, to its own training notes fitted
 # again the same way.
 # Then it shows where the new latents land among the trained ones and puts the sound in the
@@ -90,7 +91,7 @@ for name, (z, wave) in fitted.items():
     display(play(wave))
 
 # %% [markdown]
-# ## How far does a decoder fitted to 32 notes reach?
+# ## How far does a decoder fitted to its training notes reach?
 # The same fit for notes the PCINR never saw (keyboard notes of the paper's set, spread over its
 # 1024), against what training reached on its own notes; and, as a check on the fit itself, its
 # best- and median-reconstructed training notes fitted again from scratch (does the fit find
@@ -119,27 +120,29 @@ print("held out:", ", ".join(held_out), "| fitted again:", ", ".join(run.notes[i
 
 # %% [markdown]
 # What that says (asserted below, for the shipped models at this scale): the fit itself works —
-# fitted again from scratch, training notes come back at least as well as with the latents
-# training found (a different latent, often a better one). But a decoder fitted to 32 notes for
-# minutes does not generalise: keyboard notes it never saw — the same family, the same set — come
-# back at about the silence baseline, and so does the steel drum. The gap is the decoder's, not
-# the fit's: it represents its training notes and little else, and the latents that explain new
-# sounds best lie far outside the trained ones (next section). More notes and longer training
-# start to change that (next cell); what 1024 notes and the paper's training length do is a
-# question for the paper scale (a GPU; `cinr-lab encode --model` takes a model folder of your own).
+# fitted again from scratch, training notes come back nearly as well as with the latents training
+# found (within a few dB of a note at 14–29 dB; 200 steps on the latent alone against 2,000
+# steps of training). But a decoder fitted to its 16 notes does not generalise at all: keyboard
+# notes it never saw — the same family, the same set — come back at about the silence baseline,
+# and so does the steel drum. The gap is the decoder's, not the fit's: it represents its training
+# notes and little else, and the latents that explain new sounds best lie far outside the
+# trained ones (a later section). Whether more notes change that is the next cell's question;
+# what 1024 notes and the paper's training length do is one for the paper scale (a GPU;
+# `cinr-lab encode --model` takes a model folder of your own).
 
 # %%
 mean = {label: float(np.mean(values)) for label, values in rows.items()}
 if MODEL == "pcinr-keyboard" and SOUND is None:
-    assert mean["refitted notes, fitted again"] > mean["refitted notes, trained latents"] - 1.0, "the fit works"
+    again, trained = (np.array(rows[f"refitted notes, {k}"]) for k in ("fitted again", "trained latents"))
+    assert np.all(again > trained - 3.0) and again.min() > 10.0, "the fit works"
     assert mean["keyboard notes it never saw"] < 1.0 and mean["the steel drum"] < 1.0, "about silence"
-    assert mean["training notes, trained latents"] > 2.0
+    assert mean["training notes, trained latents"] > 15.0
 
 # %% [markdown]
-# ## And a decoder fitted to 64 notes for ten times longer?
+# ## And a decoder trained on 64 notes?
 # The same measurement with the second shipped PCINR, `pcinr-keyboard-64` (64 keyboard notes,
-# 2,000 steps of 16: model card), beside the 32-note one on the same unseen notes: six keyboard
-# notes of the paper's set that neither model saw, spread over it; then the steel drum.
+# 2,000 steps of 16, less fitted: model card), beside the 16-note one on the same unseen notes: six
+# keyboard notes of the paper's set that neither model saw, spread over it; then the steel drum.
 
 # %%
 many = pretrained.load("pcinr-keyboard-64")
@@ -147,7 +150,7 @@ neither = [n for n in keyboard if n not in many.notes and n not in run.notes]
 held_both = [neither[int(i)] for i in np.linspace(0, len(neither) - 1, 2 * HELD_OUT + 2)[1:-1]]
 held_both_audio = nsynth.load(subset=held_both, seconds=1.0).audio
 reach = {}
-for name, r in (("32 notes, 400 steps", run), ("64 notes, 2,000 steps", many)):
+for name, r in ((f"{len(run.notes)} notes, {run.step:,} steps", run), (f"{len(many.notes)} notes, {many.step:,} steps", many)):
     reach[name] = {
         "training notes, trained latents": [snr(t, e) for t, e in zip(r.truth(), r.render().numpy())],
         "keyboard notes neither saw": [snr(w, fit(r, w)[1]) for w in held_both_audio],
@@ -160,22 +163,23 @@ for name, r in (("32 notes, 400 steps", run), ("64 notes, 2,000 steps", many)):
 print("held out:", ", ".join(held_both))
 
 # %% [markdown]
-# Twice the notes and ten times the steps change the answer for notes of the same kind (asserted
-# below, for the shipped models): on six keyboard notes neither model saw, the 64-note decoder
-# reaches a mean per-note SNR of about 4.8 dB — two thirds of what it reaches on its own notes
-# (7.1 dB), with four of the six above 5 dB — where the 32-note one stays near 1 dB (two notes
-# at 4–5 dB, the rest at silence's level or below). That is the start of generalisation within a
-# family: the six notes are all `keyboard_electronic` (the most common source in the set), so it
-# says nothing yet about the acoustic or synthetic sources. The steel drum, a sound unlike any
-# training note, stays at silence's level for both (0.2 dB): neither decoder can say it.
+# Four times the notes, with a quarter of the fit on them, do not change the answer here
+# (asserted below, for the shipped models): on six keyboard notes neither model saw, the 16-note
+# decoder reaches a mean per-note SNR of 2.9 dB and the 64-note one 3.2 dB. Both bring back one
+# of the six well (`keyboard_synthetic_004-063-127`, 11.6 and 14.8 dB), a note or two more at
+# 2–4 dB, and leave half or more near silence's level (below 1 dB). Six notes are few, and which six decides much: with the 32-note study
+# models this notebook used before the fitted ones were shipped, a different six (every held-out
+# list avoids both models' notes) put the 64-note decoder at 4.8 dB against 1.0. The steel drum,
+# a sound unlike any training note, stays at silence's level for both (0.2 dB): neither decoder
+# can say it.
 
 # %%
 if MODEL == "pcinr-keyboard" and SOUND is None:
-    small, large = (reach[k] for k in reach)
-    gap = np.mean(large["keyboard notes neither saw"]) - np.mean(small["keyboard notes neither saw"])
-    assert gap > 2.0, "the 64-note decoder reaches unseen keyboard notes better"
-    assert np.mean(large["keyboard notes neither saw"]) > 0.5 * np.mean(large["training notes, trained latents"])
-    assert max(large["the steel drum"][0], small["the steel drum"][0]) < 1.0, "the steel drum stays out of reach"
+    small, large = (reach[k]["keyboard notes neither saw"] for k in reach)
+    assert abs(np.mean(large) - np.mean(small)) < 1.0, "level on the unseen notes"
+    assert min(max(small), max(large)) > 10.0, "both bring back one unseen note well"
+    assert min(sum(np.array(small) < 1.0), sum(np.array(large) < 1.0)) >= 3, "half near silence, for both"
+    assert max(r["the steel drum"][0] for r in reach.values()) < 1.0, "the steel drum stays out of reach"
 
 # %% [markdown]
 # ## Where the new latents land
@@ -211,15 +215,17 @@ print(f"norms: trained median {trained.norm(dim=1).median():.3f}; fitted " + ", 
 # %% [markdown]
 # On the table's first two directions the fitted latents sit among the trained ones, but those two
 # directions hold under half of the table's spread: in the full latent space each fitted latent is
-# several times farther from its nearest trained latent than trained latents are from each other,
-# and about twice as long or more (asserted below). What explains a new sound best lies in
-# directions the 32 trained latents do not span: the decoder is being used off its training
-# distribution, which is why those fits are poor.
+# farther from its nearest trained latent than trained latents are from each other (1.2 to 2.6
+# times the median), and longer (1.2 to 2.5 times the median trained norm; asserted below). What
+# explains a new sound best lies off the 16 trained latents: the decoder is being used off its
+# training distribution, which is why those fits are poor. (The 32-note study model's fitted
+# latents lay 3 to 7 times farther out; the fitted model's 16 latents are sparser, their median
+# neighbour distance 0.91 against 0.57.)
 
 # %%
 if MODEL == "pcinr-keyboard" and SOUND is None:
-    assert nearest_new.min() > 2 * nearest_trained.median(), "fitted latents lie off the table"
-    assert new.norm(dim=1).min() > 1.5 * trained.norm(dim=1).median()
+    assert nearest_new.min() > nearest_trained.median(), "fitted latents lie off the table"
+    assert new.norm(dim=1).min() > trained.norm(dim=1).median()
 
 # %% [markdown]
 # ## In the explorer

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from cinr_lab import experiments, metrics, nsynth, rendering, runfolder, train
+from cinr_lab import experiments, metrics, nsynth, pretrained, rendering, runfolder, train
 from cinr_lab.ops import ship
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +65,41 @@ def test_shipped_runs_score_what_results_say(embedded_home, tmp_path, set_name):
         expected = records[(set_name, arch)]
         assert metrics.mse(truth, estimate).mean() == pytest.approx(expected["mse"], rel=1e-3)
         assert metrics.snr(truth, estimate).mean() == pytest.approx(expected["snr"], abs=0.01)
+
+
+FIT = "fit"
+FLOAT16_SNR = 0.1
+"""dB: the most float16 matrices may move a fitted note's SNR (the fit records were measured on
+the float32 runs; ``tools/fit_runs.py ship`` exports float16 where the render stays within the
+export's tolerance)."""
+CHECKED = [0, 5, 10, 15]
+"""The notes of each fit run rendered here (a quarter of its 16, so the test stays short)."""
+
+
+@pytest.mark.parametrize("set_name", nsynth.SETS)
+def test_fit_runs_and_the_shipped_models_score_what_results_fit_says(embedded_home, set_name):
+    """Every finished fit-scale run in weights/runs/fit, and the four package models that are
+    copies of its seed-0 PCINR and TCNN (cinr_lab/weights/README.md), scores its record."""
+    lines = (ROOT / "results" / FIT / "runs.jsonl").read_text().splitlines()
+    records = {(r["set"], r["arch"], r["seed"]): r for r in map(json.loads, lines)}
+    truth = nsynth.load(subset=set_name, items=experiments.SCALES[FIT].items).audio[CHECKED]
+    shipped = ROOT / "weights" / "runs"
+    found = {
+        (set_name, arch, seed): rendering.load_run(path)
+        for arch in experiments.ARCHS
+        for seed in range(3)
+        if (path := experiments.run_path(shipped, FIT, set_name, arch, seed)).is_dir()
+    }
+    assert {k for k in records if k[0] == set_name and k[1] in experiments.ARCHS} == set(found)
+    for kind, arch in (("pcinr", "PCINR"), ("tcnn", "TCNN")):
+        model = pretrained.load(f"{kind}-{set_name}")
+        assert model.notes == found[set_name, arch, 0].notes
+        found[f"{kind}-{set_name}", arch, 0] = model
+    for (name, arch, seed), run in found.items():
+        assert run.step == run.train_config.steps, name
+        snr = metrics.snr(truth, run.render(CHECKED).numpy())
+        expected = np.array(records[set_name, arch, seed]["per_note"]["snr"])[CHECKED]
+        np.testing.assert_allclose(snr, expected, atol=FLOAT16_SNR, err_msg=f"{name} {arch} {seed}")
 
 
 def test_restore_copies_only_into_an_empty_place(embedded_home, tmp_path, monkeypatch):

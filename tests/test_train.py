@@ -238,6 +238,13 @@ def test_fit_or_load_finishes_an_interrupted_run(make_nsynth, tmp_path):
     assert list(runfolder.loss_curve(tmp_path / "r")["step"]) == [1, 2, 3, 4, 5, 6]
 
 
+def test_training_seconds_add_up_every_start():
+    # each (re)start's rows count seconds from zero again
+    curve = {"step": np.arange(1, 8), "seconds": np.array([1.0, 2.0, 3.0, 0.5, 1.5, 0.4, 0.9])}
+    assert runfolder.training_seconds(curve) == pytest.approx(3.0 + 1.5 + 0.9)
+    assert runfolder.training_seconds({"seconds": np.array([])}) == 0.0
+
+
 def test_runs_know_their_data(make_nsynth, tmp_path):
     """A run records what it was trained on; evaluating or continuing it on other data is an
     error naming both, while the same data in another folder is the same data."""
