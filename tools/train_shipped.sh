@@ -15,15 +15,15 @@ BIN=${BIN:-.venv/bin}
 "$BIN/python" tools/fit_runs.py restore
 OMP_NUM_THREADS=1 "$BIN/cinr-lab" table --scale fit --seeds 1 --rows PCINR,TCNN --jobs 2 \
   --out results/fit >/dev/null
-# float16 matrices unless they would move the render by more than the export's tolerance (the
-# diverse TCNN's would), as tools/fit_runs.py ships them
-ship() {
-  "$BIN/cinr-lab" export-model "$1" --out "$2" --overwrite --float16 ||
-    "$BIN/cinr-lab" export-model "$1" --out "$2" --overwrite
-}
+# fit_runs.py ship exports them to weights/runs/fit/ (float16 matrices unless that would move the
+# render past the export's tolerance, as for the diverse TCNN); the package models are copies
+"$BIN/python" tools/fit_runs.py ship
 for set in keyboard diverse; do
-  ship "runs/fit/$set/PCINR-seed0" "cinr_lab/weights/pcinr-$set"
-  ship "runs/fit/$set/TCNN-seed0" "cinr_lab/weights/tcnn-$set"
+  for row in PCINR TCNN; do
+    dest="cinr_lab/weights/$(echo "$row" | tr A-Z a-z)-$set"
+    rm -rf "$dest.new" && cp -r "weights/runs/fit/$set/$row-seed0" "$dest.new"
+    rm -rf "$dest" && mv "$dest.new" "$dest"
+  done
 done
 OMP_NUM_THREADS=1 "$BIN/cinr-lab" train --model pcinr --recipe ours --set keyboard --items 64 \
   --batch 16 --steps 2000 --out runs/many/pcinr-keyboard-64 &
