@@ -255,6 +255,32 @@ def test_a_row_may_change_the_decoders_learning_rate_alone():
     assert dataclasses.replace(faster, lr=None) == plain  # nothing else differs
 
 
+def test_beyond_rows_trains_only_those_variants_with_their_hiss_along_training(
+    embedded_home, tmp_path, monkeypatch
+):
+    from cinr_lab import beyond, experiments
+    from cinr_lab.ops import builds
+
+    tiny = experiments.Scale(items=2, steps=2, batch=2, coords=200, cdpam_items=1, snapshots=(1,))
+    variants = {"PCINR": beyond.VARIANTS["PCINR"], "FINER": beyond.VARIANTS["FINER"]}
+    kw = dict(sets=("keyboard",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs",
+              variants=variants)  # fmt: skip
+    trained = []
+    fit = builds.fit
+    monkeypatch.setattr(builds, "fit", lambda *a, **k: trained.append(a[2]) or fit(*a, **k))
+    out = builds.beyond(tiny, rows=("FINER",), **kw)
+    assert set(trained) == {"FINER"}  # and its listening examples: no PCINR run made for them
+    (record,) = [json.loads(line) for line in (out / "beyond.jsonl").read_text().splitlines()]
+    assert [p["step"] for p in record["training"]] == [0, 1, 2]  # init, snapshot, end
+    assert record["training"][-1]["hf_excess"] == pytest.approx(record["hf_excess"], abs=1e-9)
+    assert not (out / "beyond_audio" / "keyboard" / "PCINR").exists()
+    builds.beyond(tiny, rows=("PCINR",), **kw)
+    table = (out / "beyond.md").read_text()
+    assert "| PCINR | 1 |" in table and "| FINER | 1 |" in table  # earlier records reported too
+    with pytest.raises(checks.ConfigError, match="rows: unknown .'SIREN'"):
+        builds.beyond(tiny, rows=("SIREN",), **kw)
+
+
 def test_shared_rows_adopt_table_records_instead_of_measuring_again(tmp_path):
     """Table 1 and beyond report one record per shared run: beyond copies the table's (its
     metrics, and its last point along training for HF excess and density), and only those."""

@@ -63,6 +63,22 @@ def run_grid(
     return records
 
 
+def chosen_rows(rows: tuple[str, ...] | None, every) -> tuple[str, ...]:
+    """The rows a build trains: ``rows`` (checked against ``every``, in its own order), or
+    ``every`` row for ``None``.
+
+    Raises:
+        checks.ConfigError: an unknown row, or an empty ``rows``.
+    """
+    every = tuple(every)
+    unknown = [r for r in rows or () if r not in every]
+    if unknown or rows == ():
+        raise checks.ConfigError(
+            "rows", f"unknown {unknown or 'none given'}; choose from {list(every)}"
+        )
+    return tuple(rows) if rows else every
+
+
 # ------------------------------------------------------------------ Table 1
 
 
@@ -98,12 +114,7 @@ def table(
     """
     checks.integer("seeds", seeds, minimum=1)
     checks.integer("jobs", jobs, minimum=1)
-    every = (*ARCHS, *BASELINES)
-    unknown = [r for r in rows or () if r not in every]
-    if unknown or rows == ():
-        raise checks.ConfigError(
-            "rows", f"unknown {unknown or 'none given'}; choose from {list(every)}"
-        )
+    rows = chosen_rows(rows, (*ARCHS, *BASELINES))
     sets = paper_sets(sets)
     name = scale if isinstance(scale, str) else "custom"
     out = Path(out)
@@ -111,7 +122,6 @@ def table(
     task = lambda st, seed, arch: functools.partial(  # noqa: E731
         evaluate_cell, scale, st, arch, seed, runs, data
     )
-    rows = tuple(rows) if rows else every
     records = run_grid("table", out / "runs.jsonl", "arch", name, sets, seeds, rows, task, jobs)
     write_tables(records, sets, out)
     return out
@@ -166,6 +176,7 @@ def beyond(
     data: str | None = None,
     variants: dict[str, Row] | None = None,
     jobs: int = 1,
+    rows: tuple[str, ...] | None = None,
 ) -> Path:
     """Train what is missing, measure every run, write ``out/beyond.{jsonl,csv,md}``.
 
@@ -174,6 +185,12 @@ def beyond(
         sets, seeds, runs, data: as :func:`table`.
         variants: the rows (default :data:`VARIANTS`).
         jobs: runs trained side by side, each on its share of the cores (:func:`cinr_lab.jobs.run`).
+        rows: train only these variants, in this order (``None``: every variant); the tables
+            and listening examples cover every variant ``out`` holds records of, as
+            :func:`table`'s ``rows``.
+
+    Raises:
+        checks.ConfigError: an unknown row.
 
     Returns:
         The folder ``out``.
@@ -182,6 +199,7 @@ def beyond(
     checks.integer("jobs", jobs, minimum=1)
     sets = paper_sets(sets)
     variants = VARIANTS if variants is None else variants
+    rows = chosen_rows(rows, variants)
     name = scale if isinstance(scale, str) else "custom"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -189,14 +207,14 @@ def beyond(
         train_and_measure, scale, st, v, seed, runs, data, variants
     )
     adopt(out / "beyond.jsonl", out / "runs.jsonl", name, variants)
-    records = run_grid("beyond", out / "beyond.jsonl", "variant", name, sets, seeds, variants,
+    records = run_grid("beyond", out / "beyond.jsonl", "variant", name, sets, seeds, rows,
                        task, jobs)  # fmt: skip
     write(records, sets, out)
-    for set_name in sets:  # listening examples from seed 0's runs (rendered once)
+    for set_name in sets:  # listening examples from seed 0's runs that trained (rendered once)
         for variant in variants:
-            if not any(
+            if any(
                 r["set"] == set_name and r["variant"] == variant and r["seed"] == 0
-                and "diverged" in r for r in records
+                and "diverged" not in r for r in records
             ):  # fmt: skip
                 examples(scale, set_name, variant, out, runs, data, variants)
     return out
@@ -268,6 +286,8 @@ def train_and_measure(
     else:
         truth = nsynth.load(data, subset=set_name, items=cfg.items).audio
         record |= measure(truth, run, cfg.cdpam_items)
+        if runfolder.snapshot_steps(run.path):  # the fit scale: its hiss along training
+            record["training"] = analysis.along_training(run.path, truth)
     record["seconds"] = round(time.perf_counter() - start, 1)
     return record
 

@@ -278,8 +278,9 @@ def _beyond(args: argparse.Namespace) -> int:
     from cinr_lab.ops import builds
 
     sets = tuple(s for s in args.sets.split(",") if s)
+    rows = tuple(r for r in args.rows.split(",") if r) if args.rows else None
     out = builds.beyond(
-        args.scale, sets, args.seeds, args.out, args.runs, args.data, jobs=args.jobs
+        args.scale, sets, args.seeds, args.out, args.runs, args.data, jobs=args.jobs, rows=rows
     )
     print((out / "beyond.md").read_text())
     print(f"wrote {out / 'beyond.md'} and {out / 'beyond.csv'}")
@@ -572,12 +573,14 @@ def _parser_table_beyond(commands) -> None:
             default=1,
             help="runs trained side by side, the cores shared out among them (default 1)",
         )
+        sub.add_argument(
+            "--rows",
+            help="comma-separated rows to train, in this order (default every row; e.g. "
+            + ("'TCNN,PCINR,Silence,Noise' to finish Table 1's first comparison first)"
+               if verb == "table" else "'FINER,Parallel (4 × depth 3)'); the tables report "
+               "every row trained so far"),
+        )  # fmt: skip
         if verb == "table":
-            sub.add_argument(
-                "--rows",
-                help="comma-separated rows to train, in this order (default every row; e.g. "
-                "'TCNN,PCINR,Silence,Noise' to finish Table 1's first comparison first)",
-            )
             sub.add_argument(
                 "--report", action="store_true",
                 help="write the tables from the records in --out so far; train nothing (a "
