@@ -303,6 +303,7 @@ def test_shared_rows_adopt_table_records_instead_of_measuring_again(tmp_path):
     (record,) = [json.loads(x) for x in path.read_text().splitlines()]
     assert record["variant"] == "PCINR" and record["mse"] == 1.5 and record["snr"] == 12.0
     assert record["hf_excess"] == -0.002 and record["density"] == [3.0, 4.0]
+    assert record["training"] == along  # its hiss along training, as beyond's own records keep
     assert builds.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 0  # once
     other = dict(beyond.VARIANTS, PCINR=beyond.Row("pcinr", weight_decay=0.5))
     assert builds.adopt(tmp_path / "b.jsonl", tmp_path / "runs.jsonl", "fit", other) == 0

@@ -225,7 +225,8 @@ def adopt(path: Path, table_path: Path, scale: str, variants: dict[str, Row]) ->
     both share — same name, trained the same way, so the very same run folders — that
     ``path`` lacks: Table 1 and beyond then report one record per run, not two measurements of
     it. Only records measured along training (``"training"``: its last point holds this
-    module's HF excess and density, measured as :func:`measure` does) can be adopted.
+    module's HF excess and density, measured as :func:`measure` does) can be adopted; the
+    adopted record keeps that curve, as :func:`train_and_measure`'s records do.
 
     Returns:
         How many records were adopted.
@@ -243,7 +244,7 @@ def adopt(path: Path, table_path: Path, scale: str, variants: dict[str, Row]) ->
                 "model": variants[r["arch"]].model,
                 **{m: r[m] for m in ("mse", "snr", "multi_stft", "cdpam") if m in r},
                 "hf_excess": last["hf_excess"], "density": last["density"],
-                "seconds": r["seconds"], "from": "table",
+                "seconds": r["seconds"], "training": r["training"], "from": "table",
             })  # fmt: skip
     if adopted:
         atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in mine + adopted))
