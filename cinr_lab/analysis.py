@@ -15,6 +15,7 @@ The paper blames a PCINR's added high-frequency noise on the high density of sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -345,6 +346,30 @@ def resample(wave: np.ndarray, rate: int, target: int) -> np.ndarray:
 def pitches(notes: list[str]) -> np.ndarray:
     """MIDI pitches of NSynth note names (``keyboard_acoustic_004-060-100`` → 60)."""
     return np.array([int(name.rsplit("-", 2)[1]) for name in notes])
+
+
+def yardsticks(notes: np.ndarray, names: Sequence[str]) -> dict[str, float]:
+    """What a set's notes hold on their own: the scales :func:`probe`'s hiss measures are read
+    against (notebooks 04 and 07's curves along training, :func:`cinr_lab.claims.along`).
+
+    Args:
+        notes: ``[notes, samples]`` at :data:`NSYNTH_RATE`.
+        names: their NSynth names (for their pitch).
+
+    Returns:
+        ``{"own": the notes' median share of energy above HF_CUTOFF, "between": their median
+        energy between the harmonics above it (the error of predicting silence there), "silence":
+        silence's MSE, mean over notes}``.
+    """
+    from cinr_lab import metrics
+
+    f0 = midi_hz(pitches(list(names)))
+    silent = np.zeros_like(notes)
+    return {
+        "own": float(np.median(energy_above(notes, NSYNTH_RATE, HF_CUTOFF))),
+        "between": float(np.median(between_harmonics(notes, silent, f0, cutoff=HF_CUTOFF))),
+        "silence": float(metrics.mse(notes, silent).mean()),
+    }
 
 
 def probe(run: rendering.Run, truth: np.ndarray) -> dict:

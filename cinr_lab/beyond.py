@@ -84,6 +84,31 @@ def summary(records: list[dict], sets) -> dict[str, dict[str, tuple[float, float
     return table
 
 
+def verdicts(
+    records: list[dict],
+    sets,
+    own: dict[str, float],
+    silence: dict[str, float],
+    diverged: list[dict] = (),
+) -> list[claims.Claim]:
+    """Notebook 07's verdicts (:func:`cinr_lab.claims.beyond`) on the runs of ``records`` that
+    did not diverge (``diverged``: those that did): the means over seeds, "fits better" judged
+    seed by seed, and n/a for a variant on the silence plateau (:func:`plateau`).
+
+    Args:
+        own: ``{set: the notes' own median share of energy above 4 kHz}``.
+        silence: ``{set: silence's MSE, mean over notes}``.
+    """
+    table = summary(records, sets)
+    order = [v for v in VARIANTS if v in table] + [v for v in table if v not in VARIANTS]
+    means = {s: {v: {m: table[v][f"{m} {s}"][0] for m in MEASURES} for v in order
+                 if f"snr {s}" in table[v]} for s in sets}  # fmt: skip
+    snr_seeds = {s: {v: [r["snr"] for r in records if r["set"] == s and r["variant"] == v]
+                     for v in means[s]} for s in sets}  # fmt: skip
+    stuck = plateau(records, silence)
+    return claims.beyond(means, own, diverged=diverged, snr_seeds=snr_seeds, stuck=stuck)
+
+
 def write(records: list[dict], sets, out: Path) -> None:
     """``beyond.csv`` (variant, measure, set, mean, std, seeds) and ``beyond.md``."""
     table = summary(records, sets)

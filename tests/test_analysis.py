@@ -148,3 +148,23 @@ def test_between_harmonics_counts_added_noise_not_the_partials():
     assert list(analysis.pitches(["keyboard_acoustic_004-060-100", "a_b_1-127-025"])) == [60, 127]
     with pytest.raises(ValueError, match="one positive frequency per note"):
         analysis.between_harmonics(truth, noisy * truth, [0.0])
+
+
+def test_yardsticks_are_what_a_set_holds_on_its_own():
+    """A harmonic note below 4 kHz holds nothing above it nor between its harmonics; noise
+    holds half its energy above 4 kHz; silence's MSE is the notes' summed square."""
+    rate = 16000
+    t = np.arange(rate) / rate
+    f0 = analysis.midi_hz(60)  # 262 Hz: partials up to 1.8 kHz
+    tone = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 8))
+    noise = 0.1 * np.random.default_rng(0).standard_normal(rate)
+    notes = np.stack([tone, noise]).astype(np.float32)
+    names = ["keyboard_acoustic_004-060-100", "keyboard_acoustic_004-060-100"]
+    one = analysis.yardsticks(notes[:1], names[:1])
+    assert one["own"] < 1e-4 and one["between"] < 1e-3
+    assert one["silence"] == pytest.approx(float((tone**2).sum()), rel=1e-5)
+    assert analysis.energy_above(notes[1:], rate, analysis.HF_CUTOFF)[0] == pytest.approx(
+        0.5, abs=0.02
+    )
+    both = analysis.yardsticks(notes, names)  # medians over the two notes
+    assert both["own"] == pytest.approx(0.25, abs=0.02)
