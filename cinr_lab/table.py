@@ -205,10 +205,27 @@ def write_tables(records: list[dict], sets, out: Path) -> None:
         lines += _markdown(title, table, columns, rows, with_paper=view == "as trained")
     atomic.write_text(out / "table1.csv", buffer.getvalue())
     seeds = sorted({r["seed"] for r in records})
+    counts: dict[str, dict[str, int]] = {}  # a build under way: models with fewer seeds, per set
+    for r in records:
+        counts.setdefault(r["arch"], {}).setdefault(r["set"], 0)
+        counts[r["arch"]][r["set"]] += 1
+    fewer = [
+        (arch, " / ".join(str(n.get(s, 0)) for s in sets))
+        for arch, n in counts.items()
+        if arch not in BASELINES and min(n.get(s, 0) for s in sets) < len(seeds)
+    ]
     longer = sorted({(r["arch"], r["equal_compute"]["step"], r["equal_steps"]["step"])
                      for r in records if "equal_compute" in r and "equal_steps" in r})  # fmt: skip
     lines += [
-        f"Seeds: {len(seeds)}. Mean ± std over seeds of each metric's mean over notes. "
+        f"Seeds: {len(seeds)}"
+        + (
+            " where the build has finished them; so far "
+            + ", ".join(f"{arch} {n}" for arch, n in fewer)
+            + f" ({' / '.join(sets)})"
+            if fewer
+            else ""
+        )
+        + ". Mean ± std over seeds of each metric's mean over notes. "
         + "".join(
             f"{arch} trained longer than the PCINRs, to learn its notes; at equal compute it is "
             f"read at its step {compute} (the computation of a PCINR's {steps} steps: its steps "

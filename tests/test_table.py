@@ -154,6 +154,17 @@ def test_report_writes_the_tables_from_the_records_there_are(tmp_path):
     for view in ("as trained", "at equal compute", "at equal steps"):
         assert f"## This run, {view}" in text and f"## The paper's findings {view}" in text
     assert "TCNN trained longer than the PCINRs" in text and "read at its step 3" in text
+    assert "Seeds: 3. " in text  # every row has all three
+    unfinished = [r for r in records if not (r["arch"] == "PCINR Wide" and r["seed"] > 0)]
+    unfinished = [r for r in unfinished if not (r["arch"] == "TCNN" and r["seed"] == 2
+                                                and r["set"] == "keyboard")]  # fmt: skip
+    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in unfinished))
+    table.report("x", out=tmp_path)
+    text = (tmp_path / "table1.md").read_text()
+    assert (
+        "Seeds: 3 where the build has finished them; so far TCNN 3 / 2, PCINR Wide 1 / 1 " in text
+    )
+    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     at = {r["at"] for r in csv.DictReader(open(tmp_path / "table1.csv"))}
     assert at == {"as trained", "at equal compute", "at equal steps"}
     with pytest.raises(ValueError, match="holds no 'y' records"):
