@@ -102,6 +102,33 @@ def test_fit_runs_and_the_shipped_models_score_what_results_fit_says(embedded_ho
         np.testing.assert_allclose(snr, expected, atol=FLOAT16_SNR, err_msg=f"{name} {arch} {seed}")
 
 
+@pytest.mark.parametrize("set_name", nsynth.SETS)
+def test_fit_variants_shipped_score_what_results_fit_beyond_says(embedded_home, set_name):
+    """07's variants beyond Table 1's rows (FINER, Parallel, ...) at the fit scale: every
+    finished run in weights/runs/fit scores its beyond record's mean per-note SNR, and the
+    shipped set is the record set (Table 1's rows are the test above's)."""
+    from cinr_lab import beyond
+
+    path = ROOT / "results" / FIT / "beyond.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    records = {(r["variant"], r["seed"]): r for r in map(json.loads, lines)
+               if r["set"] == set_name and "diverged" not in r}  # fmt: skip
+    own = [v for v in beyond.VARIANTS if v not in experiments.ARCHS]
+    truth = nsynth.load(subset=set_name, items=experiments.SCALES[FIT].items).audio
+    shipped = ROOT / "weights" / "runs"
+    found = {
+        (variant, seed): rendering.load_run(path)
+        for variant in own
+        for seed in range(3)
+        if (path := experiments.run_path(shipped, FIT, set_name, variant, seed)).is_dir()
+    }
+    assert {k for k in records if k[0] in own} == set(found)
+    for (variant, seed), run in found.items():
+        assert run.step == run.train_config.steps, variant
+        snr = float(metrics.snr(truth, run.render().numpy()).mean())
+        assert snr == pytest.approx(records[variant, seed]["snr"], abs=FLOAT16_SNR), variant
+
+
 def test_restore_copies_only_into_an_empty_place(embedded_home, tmp_path, monkeypatch):
     monkeypatch.setenv("CINR_STUDY_RUNS", str(tmp_path / "weights" / "runs"))
     runs = tmp_path / "runs"
