@@ -181,27 +181,28 @@ for s in nsynth.SETS:
 display(Markdown((Path(RESULTS) / "fit" / "table1.md").read_text()))
 
 # %% [markdown]
-# So far (seed 0 of every row; seed 1 of the TCNN on both sets and of the PCINR on the diverse
-# set; with one seed an interval resamples the notes only):
+# So far (three seeds of the PCINR on both sets, two of the TCNN, one of Wide, WR and ours; with
+# one seed an interval resamples the notes only):
 #
-# * **The PCINRs learn their notes** (16.4 / 16.0 dB mean per-note SNR, diverse / keyboard; Wide
-#   18.0 / 15.7 dB; ours 17.7 / 16.9 dB at its 4,000 steps). **The TCNN does not reach 15 dB** in
-#   four times a PCINR's steps (12.2 / 12.9 dB at step 8,000, its two seeds 10.7 and 13.8 dB on
-#   the diverse set, 11.9 and 13.9 dB on the keyboard set). What limits it on the diverse set is
-#   notes it never leaves silence on: two of its sixteen at 0.0 dB in seed 1 (five at −0.1 to
-#   2.8 dB in seed 0), and seed 1's MSE flat from step 3,500 to 8,000 (0.66); on the keyboard set
-#   it is still rising (seed 1: 11.2 dB at step 3,500, 13.9 at 8,000; seed 0's curve is in notebook 04).
-#   **Nor does WR** reach it (7.4 / 9.0 dB: the paper code's weight decay 1.0 holds its fit down;
-#   notebook 04 has its curve).
-# * **PCINRs beat the TCNN on MSE on both sets: reproduced** — as trained, at equal compute and at
-#   equal steps, each interval clear of zero.
-# * **On the keyboard set the plain PCINR loses to the TCNN on CDPAM: not reproduced** — the PCINR
-#   wins in every view. **On multi-STFT: not reproduced at equal compute and equal steps; n/a as
-#   trained**, where the TCNN's second seed (13.9 dB) brings its interval to hold zero: given four
-#   times a PCINR's steps, the keyboard TCNN draws level on multi-STFT, as the paper's keyboard
-#   TCNN (its best model there) suggests it might with more.
+# * **The PCINRs learn their notes** (16.0 / 15.9 dB mean per-note SNR, diverse / keyboard, over
+#   three seeds: 17.2, 15.6, 15.3 and 16.0, 16.1, 15.6 dB; Wide 18.0 / 15.7 dB; ours 17.7 / 16.9 dB
+#   at its 4,000 steps). **The TCNN does not reach 15 dB** in four times a PCINR's steps (12.2 /
+#   12.9 dB at step 8,000, its two seeds 10.7 and 13.8 dB on the diverse set, 11.9 and 13.9 dB on
+#   the keyboard set). What limits it on the diverse set is notes it never leaves silence on: two
+#   of its sixteen at 0.0 dB in seed 1 (five at −0.1 to 2.8 dB in seed 0), and seed 1's MSE flat
+#   from step 3,500 to 8,000 (0.66); on the keyboard set it is still rising (seed 1: 11.2 dB at
+#   step 3,500, 13.9 at 8,000; seed 0's curve is in notebook 04). **Nor does WR** reach it (7.4 /
+#   9.0 dB: the paper code's weight decay 1.0 holds its fit down; notebook 04 has its curve).
+# * **PCINRs beat the TCNN on MSE on both sets: reproduced as trained and at equal steps; n/a at
+#   equal compute**, where the diverse interval just holds zero (MSE −1.2, [−3.3, +0.01]: the
+#   TCNN's seed 1 at its equal-compute step, 14.5 dB, comes within 1 dB of the PCINR's third seed).
+# * **On the keyboard set the plain PCINR loses to the TCNN on CDPAM, and on multi-STFT: not
+#   reproduced at equal compute and equal steps; n/a as trained**, where both intervals hold zero
+#   (CDPAM +0.10, [−0.01, +0.21]): given four times a PCINR's steps the keyboard TCNN draws level
+#   on both (its second seed, 13.9 dB), as the paper's
+#   keyboard TCNN (its best model there) suggests it might with more.
 # * **On the keyboard set Wide or WR improves on the plain PCINR (CDPAM, multi-STFT): n/a** —
 #   Wide's intervals hold zero (level with the PCINR), and WR is worse on both, having not learned
 #   its notes.
-# * **Recipe 'ours' beats the paper's at equal wall time on MSE on both sets: n/a** — better on
-#   the keyboard set, its diverse interval holds zero.
+# * **Recipe 'ours' beats the paper's at equal wall time on MSE on both sets: reproduced** (one
+#   seed of ours against the PCINR's three; with two PCINR seeds its diverse interval held zero).
