@@ -117,10 +117,10 @@ def test_fit_variants_shipped_score_what_results_fit_beyond_says(embedded_home, 
     truth = nsynth.load(subset=set_name, items=experiments.SCALES[FIT].items).audio
     shipped = ROOT / "weights" / "runs"
     found = {
-        (variant, seed): rendering.load_run(path)
+        (variant, seed): rendering.load_run(folder)
         for variant in own
         for seed in range(3)
-        if (path := experiments.run_path(shipped, FIT, set_name, variant, seed)).is_dir()
+        if (folder := experiments.run_path(shipped, FIT, set_name, variant, seed)).is_dir()
     }
     assert {k for k in records if k[0] in own} == set(found)
     for (variant, seed), run in found.items():
