@@ -76,6 +76,17 @@ CHECKED = [0, 5, 10, 15]
 """The notes of each fit run rendered here (a quarter of its 16, so the test stays short)."""
 
 
+def shipped_fit_runs(set_name: str, rows) -> dict:
+    """(row, seed) -> the fit-scale run weights/runs/fit ships for that row and seed."""
+    shipped = ROOT / "weights" / "runs"
+    return {
+        (row, seed): rendering.load_run(folder)
+        for row in rows
+        for seed in range(3)
+        if (folder := experiments.run_path(shipped, FIT, set_name, row, seed)).is_dir()
+    }
+
+
 @pytest.mark.parametrize("set_name", nsynth.SETS)
 def test_fit_runs_and_the_shipped_models_score_what_results_fit_says(embedded_home, set_name):
     """Every finished fit-scale run in weights/runs/fit, and the four package models that are
@@ -83,12 +94,8 @@ def test_fit_runs_and_the_shipped_models_score_what_results_fit_says(embedded_ho
     lines = (ROOT / "results" / FIT / "runs.jsonl").read_text().splitlines()
     records = {(r["set"], r["arch"], r["seed"]): r for r in map(json.loads, lines)}
     truth = nsynth.load(subset=set_name, items=experiments.SCALES[FIT].items).audio[CHECKED]
-    shipped = ROOT / "weights" / "runs"
     found = {
-        (set_name, arch, seed): rendering.load_run(path)
-        for arch in experiments.ARCHS
-        for seed in range(3)
-        if (path := experiments.run_path(shipped, FIT, set_name, arch, seed)).is_dir()
+        (set_name, *key): run for key, run in shipped_fit_runs(set_name, experiments.ARCHS).items()
     }
     assert {k for k in records if k[0] == set_name and k[1] in experiments.ARCHS} == set(found)
     for kind, arch in (("pcinr", "PCINR"), ("tcnn", "TCNN")):
@@ -115,13 +122,7 @@ def test_fit_variants_shipped_score_what_results_fit_beyond_says(embedded_home, 
                if r["set"] == set_name and "diverged" not in r}  # fmt: skip
     own = [v for v in beyond.VARIANTS if v not in experiments.ARCHS]
     truth = nsynth.load(subset=set_name, items=experiments.SCALES[FIT].items).audio
-    shipped = ROOT / "weights" / "runs"
-    found = {
-        (variant, seed): rendering.load_run(folder)
-        for variant in own
-        for seed in range(3)
-        if (folder := experiments.run_path(shipped, FIT, set_name, variant, seed)).is_dir()
-    }
+    found = shipped_fit_runs(set_name, own)
     assert {k for k in records if k[0] in own} == set(found)
     for (variant, seed), run in found.items():
         assert run.step == run.train_config.steps, variant
