@@ -78,8 +78,9 @@ SoundFont renders of the paper's note lists; see the main README), all the paper
   "TCNN" rows, [`results/fit/table1.md`](../../results/fit/table1.md)): 16 notes per set, every
   note in every step, trained until they learned their notes (the PCINR 2,000 steps, the TCNN
   8,000), each with the paper code's recipe at the rate a short sweep chose for it. The PCINR is
-  the paper recipe's, not ours: ours fits its notes 0.5-0.9 dB better at this scale but adds the
-  most hiss of Table 1's rows (notebook 04).
+  the paper recipe's, not ours: ours (one seed so far) fits its notes better at this scale, by
+  0.5-0.9 dB against these seed-0 runs and 0.9-1.6 dB against the PCINR's three-seed mean, but
+  adds the most hiss of Table 1's rows (notebook 04).
 - `pcinr-keyboard-64`, `tcnn-keyboard-64`: a second pair on four times the notes (64 of the
   keyboard set; the PCINR with our recipe, the TCNN with the paper's), 2,000 steps of 16 notes
   (500 epochs): more notes for the explorer's principal directions, less fitted than the first
