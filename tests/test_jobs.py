@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -95,3 +96,27 @@ def test_kept_memory_is_not_faulted_in_again():
     pages = 128 * 2**20 // 4096
     assert settled_step_faults("default") > pages / 2  # unmapped when freed, faulted again
     assert settled_step_faults("keep") < pages / 20  # the freed blocks are reused
+
+
+def test_a_build_keeps_the_records_another_build_wrote_meanwhile(tmp_path):
+    """Two builds on one results file (`table --rows TCNN` and `table --rows "PCINR Wide"`, side
+    by side): each adds its records to what the file holds when the record comes, not to what it
+    held when the build began."""
+    from cinr_lab import checks
+    from cinr_lab.ops import builds
+
+    path = tmp_path / "runs.jsonl"
+    path.write_text(json.dumps({"scale": "fit", "set": "keyboard", "arch": "A", "seed": 0}) + "\n")
+
+    def task(st, seed, row):
+        def run(progress):
+            other = {"scale": "fit", "set": st, "arch": "B", "seed": seed}  # the other build's
+            path.write_text(path.read_text() + json.dumps(other) + "\n")
+            return {"scale": "fit", "set": st, "arch": row, "seed": seed}
+
+        return run
+
+    records = builds.run_grid("table", path, "arch", "fit", ("keyboard",), 2, ("A",), task)
+    on_disk = {(r["arch"], r["seed"]) for r in checks.read_jsonl(path)}
+    assert on_disk == {("A", 0), ("A", 1), ("B", 1)}
+    assert {(r["arch"], r["seed"]) for r in records} == on_disk

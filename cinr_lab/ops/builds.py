@@ -7,9 +7,13 @@ trains a grid itself.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import json
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +56,14 @@ def run_grid(
             if (scale, st, row, seed) not in finished]  # fmt: skip
 
     def keep(_: int, record: dict) -> None:
-        done.append(record)
-        atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in done))
+        # Read the file again before adding to it: another build writing the same file (a
+        # second `table` or `beyond` on other rows) may have added records since this one began.
+        with _folder_locked(path.parent):
+            now = checks.read_jsonl(path, keys=("scale", "set", column, "seed"))
+            cell = (record["scale"], record["set"], record[column], record["seed"])
+            now = [r for r in now if (r["scale"], r["set"], r[column], r["seed"]) != cell]
+            done[:] = [*now, record]
+            atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in done))
 
     labels = [f"{st} {row} seed {seed}" for st, seed, row in todo]
     jobs_.run(what, labels, [task(st, seed, row) for st, seed, row in todo], jobs, keep)
@@ -61,6 +71,18 @@ def run_grid(
     records = [r for r in done if r["scale"] == scale and r["set"] in sets]
     records.sort(key=lambda r: (sets.index(r["set"]), r["seed"], rank.get(r[column], len(rank))))
     return records
+
+
+@contextlib.contextmanager
+def _folder_locked(folder: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``folder`` itself (no lock file), held for the block: builds
+    writing records into the same folder take turns."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def chosen_rows(rows: tuple[str, ...] | None, every) -> tuple[str, ...]:
