@@ -35,7 +35,7 @@
 SOUND = None  # None: the shipped steel drum; or a path to a sound file of your own
 MODEL = "pcinr-keyboard"  # the PCINR it fits with (or "pcinr-keyboard-64"); its TCNN sibling beside it
 STEPS = 200  # Adam steps on the latent (cinr-lab encode: 300)
-HELD_OUT = 3  # keyboard notes of the paper's set that the model never saw
+HELD_OUT = 6  # keyboard notes of the paper's set that neither shipped keyboard PCINR (16 or 64 notes) saw
 REFIT = 2  # training notes fitted again from scratch (its best-reconstructed, then its median)
 
 # %%
@@ -93,14 +93,15 @@ for name, (z, wave) in fitted.items():
 # %% [markdown]
 # ## How far does a decoder fitted to its training notes reach?
 # The same fit for notes the PCINR never saw (keyboard notes of the paper's set, spread over its
-# 1024), against what training reached on its own notes; and, as a check on the fit itself, its
+# 1024, that neither this decoder nor the 64-note one of the next section was trained on), against what training reached on its own notes; and, as a check on the fit itself, its
 # best- and median-reconstructed training notes fitted again from scratch (does the fit find
 # latents as good as training's?). SNR per note; silence scores 0 dB.
 
 # %%
 keyboard = list(nsynth.paper_subset("keyboard"))
-unseen = [n for n in keyboard if n not in run.notes]
-held_out = [unseen[int(i)] for i in np.linspace(0, len(unseen) - 1, HELD_OUT + 2)[1:-1]]
+many = pretrained.load("pcinr-keyboard-64")
+neither = [n for n in keyboard if n not in many.notes and n not in run.notes]
+held_out = [neither[int(i)] for i in np.linspace(0, len(neither) - 1, HELD_OUT + 2)[1:-1]]
 held_audio = nsynth.load(subset=held_out, seconds=1.0).audio
 truth = run.truth()
 trained_snr = np.array([snr(t, e) for t, e in zip(truth, run.render().numpy())])
@@ -122,11 +123,12 @@ print("held out:", ", ".join(held_out), "| fitted again:", ", ".join(run.notes[i
 # What that says (asserted below, for the shipped models at this scale): the fit itself works —
 # fitted again from scratch, training notes come back nearly as well as with the latents training
 # found (within a few dB of a note at 14–29 dB; 200 steps on the latent alone against 2,000
-# steps of training). But a decoder fitted to its 16 notes does not generalise at all: keyboard
-# notes it never saw — the same family, the same set — come back at about the silence baseline,
-# and so does the steel drum. The gap is the decoder's, not the fit's: it represents its training
-# notes and little else, and the latents that explain new sounds best lie far outside the
-# trained ones (a later section). Whether more notes change that is the next cell's question;
+# steps of training). But a decoder fitted to its 16 notes hardly generalises: of six keyboard
+# notes it never saw — the same family, the same set — one comes back well (11.6 dB), two at
+# 2–4 dB and three at about the silence baseline (below 1 dB; mean 2.9 dB, against 16.0 dB on
+# its training notes), and the steel drum at silence's level. The gap is the decoder's, not the
+# fit's: it represents its training notes and little else (where the fitted latents land is a
+# later section). Whether more notes change that is the next cell's question;
 # what 1024 notes and the paper's training length do is one for the paper scale (a GPU;
 # `cinr-lab encode --model` takes a model folder of your own).
 
@@ -135,32 +137,31 @@ mean = {label: float(np.mean(values)) for label, values in rows.items()}
 if MODEL == "pcinr-keyboard" and SOUND is None:
     again, trained = (np.array(rows[f"refitted notes, {k}"]) for k in ("fitted again", "trained latents"))
     assert np.all(again > trained - 3.0) and again.min() > 10.0, "the fit works"
-    assert mean["keyboard notes it never saw"] < 1.0 and mean["the steel drum"] < 1.0, "about silence"
+    unseen = np.array(rows["keyboard notes it never saw"])
+    assert mean["keyboard notes it never saw"] < mean["training notes, trained latents"] - 10.0, "far below its own notes"
+    assert sum(unseen < 1.0) >= len(unseen) // 2 and mean["the steel drum"] < 1.0, "half about silence"
     assert mean["training notes, trained latents"] > 15.0
 
 # %% [markdown]
 # ## And a decoder trained on 64 notes?
 # The same measurement with the second shipped PCINR, `pcinr-keyboard-64` (64 keyboard notes,
-# 2,000 steps of 16, less fitted: model card), beside the 16-note one on the same unseen notes: six
-# keyboard notes of the paper's set that neither model saw, spread over it; then the steel drum.
+# 2,000 steps of 16, less fitted: model card), beside the 16-note one on the same unseen notes (the
+# keyboard notes above, which neither model saw; the 16-note decoder's fits are reused); then the
+# steel drum.
 
 # %%
-many = pretrained.load("pcinr-keyboard-64")
-neither = [n for n in keyboard if n not in many.notes and n not in run.notes]
-held_both = [neither[int(i)] for i in np.linspace(0, len(neither) - 1, 2 * HELD_OUT + 2)[1:-1]]
-held_both_audio = nsynth.load(subset=held_both, seconds=1.0).audio
 reach = {}
 for name, r in ((f"{len(run.notes)} notes, {run.step:,} steps", run), (f"{len(many.notes)} notes, {many.step:,} steps", many)):
     reach[name] = {
         "training notes, trained latents": [snr(t, e) for t, e in zip(r.truth(), r.render().numpy())],
-        "keyboard notes neither saw": [snr(w, fit(r, w)[1]) for w in held_both_audio],
+        "keyboard notes neither saw": (rows["keyboard notes it never saw"] if r is run
+                                       else [snr(w, fit(r, w)[1]) for w in held_audio]),
         "the steel drum": [snr(sound, fitted["PCINR"][1]) if r is run else snr(sound, fit(r, sound)[1])],
     }
     print(name)
     for label, values in reach[name].items():
         shown = ", ".join(f"{v:.1f}" for v in values[:8]) + (", ..." if len(values) > 8 else "")
         print(f"    {label:32s} {np.mean(values):6.2f} dB  ({shown})")
-print("held out:", ", ".join(held_both))
 
 # %% [markdown]
 # Four times the notes, with a quarter of the fit on them, do not change the answer here
@@ -207,25 +208,33 @@ between = torch.cdist(trained, trained) + torch.eye(len(trained)) * 1e9
 nearest_trained = between.min(dim=1).values
 new = torch.stack([z for z, _ in held_fits] + [fitted["PCINR"][0]]).double()
 nearest_new = torch.cdist(new, trained).min(dim=1).values
-print(f"nearest trained latent, from a trained latent: median {nearest_trained.median():.3f}")
-print(f"from the fitted ones: " + ", ".join(f"{d:.3f}" for d in nearest_new.tolist())
-      + " (unseen keyboard notes, then the steel drum)")
-print(f"norms: trained median {trained.norm(dim=1).median():.3f}; fitted " + ", ".join(f"{d:.3f}" for d in new.norm(dim=1).tolist()))
+spacing = float(nearest_trained.median())
+ratio = nearest_new.numpy() / spacing
+fits = np.array(rows["keyboard notes it never saw"] + rows["the steel drum"])
+print(f"nearest trained latent, from a trained latent: median {spacing:.3f}; trained norms: median "
+      f"{trained.norm(dim=1).median():.3f}")
+print("fitted latents: nearest trained latent (× that median), norm, fit")
+for name, d, r, norm, f in zip([*held_out, "the steel drum"], nearest_new.tolist(), ratio, new.norm(dim=1).tolist(), fits):
+    print(f"    {name:34s} {d:.3f} ({r:.2f}×)  norm {norm:.3f}  {f:5.1f} dB")
 
 # %% [markdown]
 # On the table's first two directions the fitted latents sit among the trained ones, but those two
-# directions hold under half of the table's spread: in the full latent space each fitted latent is
-# farther from its nearest trained latent than trained latents are from each other (1.2 to 2.6
-# times the median), and longer (1.2 to 2.5 times the median trained norm; asserted below). What
-# explains a new sound best lies off the 16 trained latents: the decoder is being used off its
-# training distribution, which is why those fits are poor. (The 32-note study model's fitted
-# latents lay 3 to 7 times farther out; the fitted model's 16 latents are sparser, their median
-# neighbour distance 0.91 against 0.57.)
+# directions hold under half of the table's spread. In the full latent space, a fitted latent far
+# from every trained one is a failed fit: the unseen notes and the steel drum whose latents land
+# beyond 1.4 times the trained latents' median neighbour distance all come back at silence's level
+# (0.1–0.3 dB). Landing among the trained latents is no guarantee either: four of the six unseen
+# notes land about as near a trained latent as trained latents are to each other (0.7 to 1.0
+# times that distance), and come back anywhere from −1.0 to 11.6 dB. The decoder renders its 16
+# notes well and, between and beyond their latents, little else: what a new note needs is not a
+# latent it can find but a decoder that has learned more than its training notes (asserted below,
+# for the shipped model). With only three unseen notes, an earlier version of this notebook saw
+# all of them off the table and called that the reason for the poor fits; six say otherwise.
 
 # %%
 if MODEL == "pcinr-keyboard" and SOUND is None:
-    assert nearest_new.min() > nearest_trained.median(), "fitted latents lie off the table"
-    assert new.norm(dim=1).min() > trained.norm(dim=1).median()
+    assert np.all(fits[ratio > 1.4] < 1.0), "far off the table: a failed fit"
+    near = fits[:-1][ratio[:-1] < 1.1]
+    assert len(near) >= 3 and near.min() < 1.0 and near.max() > 10.0, "on the table: no guarantee"
 
 # %% [markdown]
 # ## In the explorer
