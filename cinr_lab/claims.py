@@ -506,48 +506,76 @@ def along(
     return out
 
 
+TRENDS = ("HF excess", "error between harmonics above 4 kHz", "last-layer density")
+"""What :func:`along` follows along training (the density only for runs that measure it)."""
+
+
+def along_texts(s: str, row: str, density: bool, between: bool) -> list[str]:
+    """:func:`along`'s claim texts for one run of set ``s``, in order: fitted, hisses at the end,
+    one trend per :data:`TRENDS` (the density only with ``density``), hiss follows density (with
+    ``density``), adds energy between the harmonics (with ``between``)."""
+    texts = [
+        f"{s}: {row} has learned its notes (mean per-note SNR ≥ {FITTED_DB:g} dB)",
+        f"{s}: {row} hisses at the end (HF excess over 10 % of the notes' own)",
+    ]
+    texts += [f"{s}: {row}'s {name} grows as it fits" for name in TRENDS[: 3 if density else 2]]
+    if density:
+        texts.append(f"{s}: {row}'s hiss follows its density (error between harmonics above 4 kHz "
+                     f"against last-layer density, Spearman ρ > {TREND})")  # fmt: skip
+    if between:
+        texts.append(f"{s}: {row} adds energy between the harmonics above 4 kHz (error there over "
+                     f"{ADDS:g}× the notes' own)")  # fmt: skip
+    return texts
+
+
 def _along_one(
     s: str, row: str, points: Sequence[Mapping], own: float, silence: float, between: float | None
 ) -> list[Claim]:
     """:func:`along`'s claims for one run of set ``s``."""
     end = points[-1]
+    has_density = end.get("density") is not None
+    texts = iter(along_texts(s, row, has_density, between is not None))
     learned = [p for p in points if not on_plateau(p["mse"], silence)]
     stuck = None
     if on_plateau(end["mse"], silence):
         stuck = f"n/a (on the silence plateau: MSE {end['mse'] / silence:.2f} × silence's)"
-    fitted = f"{s}: {row} has learned its notes (mean per-note SNR ≥ {FITTED_DB:g} dB)"
-    out = [Claim(fitted, end["snr"] >= FITTED_DB, f"{end['snr']:.1f} dB at step {end['step']}")]
+    fit = f"{end['snr']:.1f} dB at step {end['step']}"
+    out = [Claim(next(texts), end["snr"] >= FITTED_DB, fit)]
     excess = f"excess {100 * end['hf_excess']:+.3f} %, notes' own {100 * own:.3f} %"
     hiss = None if stuck else end["hf_excess"] > HISS * own
-    out.append(Claim(f"{s}: {row} hisses at the end (HF excess over 10 % of the notes' own)",
-                     hiss, stuck or excess))  # fmt: skip
-    trends = {
-        "HF excess": lambda p: p["hf_excess"],
-        "error between harmonics above 4 kHz": lambda p: p["between_hf"],
-    }
-    if end.get("density") is not None:
-        trends["last-layer density"] = lambda p: p["density"][-1]
-    for name, get in trends.items():
+    out.append(Claim(next(texts), hiss, stuck or excess))
+    trends = [lambda p: p["hf_excess"], lambda p: p["between_hf"]]
+    if has_density:
+        trends.append(lambda p: p["density"][-1])
+    for get in trends:
         rho = spearman([p["step"] for p in learned], [get(p) for p in learned])
         holds = None
         if not stuck and not np.isnan(rho):
             holds = True if rho > TREND else False if rho < -TREND else None
         numbers = stuck or f"ρ(step, value) = {rho:.2f} over {len(learned)} points"
-        out.append(Claim(f"{s}: {row}'s {name} grows as it fits", holds, numbers))
-    if end.get("density") is not None:
+        out.append(Claim(next(texts), holds, numbers))
+    if has_density:
         density = [p["density"][-1] for p in learned]
         rho = spearman(density, [p["between_hf"] for p in learned])
         holds = None if stuck or np.isnan(rho) else rho > TREND
-        text = (f"{s}: {row}'s hiss follows its density (error between harmonics above 4 kHz "
-                f"against last-layer density, Spearman ρ > {TREND})")  # fmt: skip
-        out.append(Claim(text, holds, stuck or f"ρ = {rho:.2f}"))
+        out.append(Claim(next(texts), holds, stuck or f"ρ = {rho:.2f}"))
     if between is not None:
         ratio = end["between_hf"] / between
-        text = (f"{s}: {row} adds energy between the harmonics above 4 kHz (error there over "
-                f"{ADDS:g}× the notes' own)")  # fmt: skip
-        out.append(
-            Claim(text, None if stuck else ratio > ADDS, stuck or f"{ratio:.1f}× the notes' own")
-        )
+        adds = None if stuck else ratio > ADDS
+        out.append(Claim(next(texts), adds, stuck or f"{ratio:.1f}× the notes' own"))
+    return out
+
+
+def along_record(runs: Mapping[tuple[str, str], Sequence[bool | None]]) -> dict[str, bool | None]:
+    """:data:`EXPECTED` entries for :func:`along`'s claims, one tuple of verdicts per run
+    ``(set, row)`` in :func:`along_texts`' order (with the density claims for every row but the
+    TCNN's, and the between-harmonics claim for all)."""
+    out: dict[str, bool | None] = {}
+    for (s, row), verdicts in runs.items():
+        texts = along_texts(s, row, density=row != "TCNN", between=True)
+        if len(texts) != len(verdicts):
+            raise ValueError(f"{s} {row}: {len(verdicts)} verdicts for {len(texts)} claims")
+        out.update(zip(texts, verdicts, strict=True))
     return out
 
 
@@ -813,5 +841,26 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
             "every run that diverged is BACON, lr 1e-4": True,
         }
     },
+    "04_along": {
+        # seed 0 of each row (results/fit/runs.jsonl), in along_texts' order: fitted, hisses at
+        # the end, HF excess / between-harmonics error / density grow, hiss follows density,
+        # adds energy between the harmonics (no density for the TCNN)
+        "fit": along_record(
+            {
+                ("diverse", "PCINR"): (True, True, True, True, True, True, True),
+                ("diverse", "TCNN"): (False, False, True, True, False),
+                ("diverse", "PCINR Wide"): (True, False, True, True, True, True, True),
+                ("diverse", "PCINR WR"): (False, False, False, False, False, True, False),
+                ("diverse", "PCINR (ours)"): (True, True, False, None, None, True, True),
+                ("keyboard", "PCINR"): (True, False, True, True, True, True, True),
+                ("keyboard", "TCNN"): (False, False, True, None, False),
+                ("keyboard", "PCINR Wide"): (True, False, True, True, True, True, True),
+                ("keyboard", "PCINR WR"): (False, False, True, True, True, True, True),
+                ("keyboard", "PCINR (ours)"): (True, False, None, True, True, True, True),
+            }
+        )
+    },
 }
-"""What the committed study (scale ``"study"``) found, claim by claim."""
+"""What the committed study found, claim by claim: at the study scale (``"study"``), and at the
+``"fit"`` scale for the curves along training (its records grow across sessions: a new run that
+changes a verdict is recorded here with it)."""

@@ -223,20 +223,19 @@ display(play(reference[64000], 64000), *(play(up[arch][64000], 64000) for arch i
 # records (no training here).
 
 # %%
-from cinr_lab import checks, metrics
+from cinr_lab import checks
 
 FIT = "fit"
 fit_records = [r for r in checks.read_jsonl("../results/fit/runs.jsonl") if r["scale"] == FIT and "training" in r]
 curves = {s: {r["arch"]: r["training"] for r in fit_records if r["set"] == s and r["seed"] == 0} for s in nsynth.SETS}
 curves = {s: rows for s, rows in curves.items() if rows}
-fit_notes = {s: nsynth.load(subset=s, items=experiments.SCALES[FIT].items).audio for s in curves}
-fit_own = {s: float(np.median(analysis.energy_above(n, 16000, analysis.HF_CUTOFF))) for s, n in fit_notes.items()}
-fit_silence = {s: float(metrics.mse(n, 0 * n).mean()) for s, n in fit_notes.items()}
-fit_f0 = {s: analysis.midi_hz(analysis.pitches(nsynth.load(subset=s, items=experiments.SCALES[FIT].items).names))
-          for s in curves}
-# The notes' own energy between their harmonics above 4 kHz: the error of predicting silence there.
-fit_own_between = {s: float(np.median(analysis.between_harmonics(n, 0 * n, fit_f0[s], cutoff=analysis.HF_CUTOFF)))
-                   for s, n in fit_notes.items()}
+# What the notes hold on their own: their energy above 4 kHz, silence's MSE, and their energy
+# between the harmonics above 4 kHz (the error of predicting silence there).
+sticks = {s: analysis.yardsticks(d.audio, d.names)
+          for s in curves for d in [nsynth.load(subset=s, items=experiments.SCALES[FIT].items)]}
+fit_own = {s: y["own"] for s, y in sticks.items()}
+fit_silence = {s: y["silence"] for s, y in sticks.items()}
+fit_own_between = {s: y["between"] for s, y in sticks.items()}
 for s, rows in curves.items():
     print(f"{s}: " + "; ".join(f"{a} to step {c[-1]['step']} ({len(c)} points)" for a, c in rows.items()))
 

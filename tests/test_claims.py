@@ -199,3 +199,15 @@ def test_along_training_claims_follow_the_curve_and_skip_the_plateau():
     assert stuck.holds is None and stuck.numbers.startswith("n/a (on the silence plateau: MSE 0.98")
     assert "keyboard: TCNN's last-layer density grows as it fits" not in found  # no units in t
     assert claims.spearman([1, 2], [2, 1]) != claims.spearman([1, 2], [2, 1])  # NaN: too few
+
+
+def test_along_record_spells_the_claims_along_makes():
+    point = {"step": 0, "mse": 1.0, "snr": 16.0, "hf_excess": 0.0, "between_hf": 1e-4}
+    curves = {"keyboard": {"PCINR": [{**point, "density": [1, 2]}], "TCNN": [point]}}
+    found = claims.along(curves, {"keyboard": 0.01}, {"keyboard": 10.0}, {"keyboard": 1e-4})
+    record = claims.along_record(
+        {("keyboard", "PCINR"): (True,) * 7, ("keyboard", "TCNN"): (True,) * 5}
+    )
+    assert list(record) == [c.text for c in found]  # the density's two claims for the PCINR only
+    with pytest.raises(ValueError, match="keyboard TCNN: 7 verdicts for 5 claims"):
+        claims.along_record({("keyboard", "TCNN"): (True,) * 7})
