@@ -566,6 +566,30 @@ def _along_one(
     return out
 
 
+def across(curves: Mapping[str, Mapping[str, Sequence[Mapping]]]) -> list[Claim]:
+    """Notebook 07's question across models (the ``fit`` scale): do the variants that end with
+    more error between the harmonics have denser last layers? Per set, over the variants that
+    have learned their notes (:data:`FITTED_DB`), then over every variant (a less-fitted one has
+    had less time to add hiss, so fit confounds that second ranking).
+
+    Args:
+        curves: ``{set: {variant: points}}`` as for :func:`along`; the last point of each is its
+            end, and variants without a density (the TCNN) are left out.
+    """
+    out = []
+    for s, rows in curves.items():
+        ends = {v: p[-1] for v, p in rows.items() if p[-1].get("density") is not None}
+        fitted = {v: e for v, e in ends.items() if e["snr"] >= FITTED_DB}
+        for label, chosen in (("the fitted variants", fitted), ("every variant", ends)):
+            density = [e["density"][-1] for e in chosen.values()]
+            rho = spearman(density, [e["between_hf"] for e in chosen.values()])
+            text = (f"{s}: across {label}, hiss ranks with last-layer density (error between "
+                    f"harmonics above 4 kHz at the end, Spearman ρ > {TREND})")  # fmt: skip
+            numbers = f"ρ = {rho:.2f} over {len(chosen)}: " + ", ".join(chosen)
+            out.append(Claim(text, None if np.isnan(rho) else bool(rho > TREND), numbers))
+    return out
+
+
 def along_record(runs: Mapping[tuple[str, str], Sequence[bool | None]]) -> dict[str, bool | None]:
     """:data:`EXPECTED` entries for :func:`along`'s claims, one tuple of verdicts per run
     ``(set, row)`` in :func:`along_texts`' order (with the density claims for every row but the
@@ -691,6 +715,8 @@ def beyond(
 
 
 # --------------------------------------------------------------------------- what the study found
+
+_PARALLEL = "Parallel (4 × depth 3)"  # 07's parallel sub-networks, for EXPECTED's lines
 
 EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
     "02": {
@@ -859,6 +885,72 @@ EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
                 ("keyboard", "PCINR (ours)"): (True, False, None, True, True, True, True),
             }
         )
+    },
+    "07_fit": {
+        # results/fit/beyond.jsonl: seed 0 of each variant, the PCINR's three seeds
+        "fit": {
+            "diverse: PCINR hisses": True,
+            "diverse: PCINR muffles": False,
+            "diverse: PCINR Wide hisses": False,
+            "diverse: PCINR Wide muffles": False,
+            "diverse: PCINR Wide fits better than the PCINR (per-note SNR)": True,
+            "diverse: PCINR WR hisses": False,
+            "diverse: PCINR WR muffles": True,
+            "diverse: PCINR WR fits better than the PCINR (per-note SNR)": False,
+            "diverse: FINER hisses": True,
+            "diverse: FINER muffles": False,
+            "diverse: FINER fits better than the PCINR (per-note SNR)": False,
+            "diverse: Parallel (4 × depth 3) hisses": False,
+            "diverse: Parallel (4 × depth 3) muffles": True,
+            "diverse: Parallel (4 × depth 3) fits better than the PCINR (per-note SNR)": None,
+            "keyboard: PCINR hisses": False,
+            "keyboard: PCINR muffles": False,
+            "keyboard: PCINR Wide hisses": False,
+            "keyboard: PCINR Wide muffles": True,
+            "keyboard: PCINR Wide fits better than the PCINR (per-note SNR)": None,
+            "keyboard: PCINR WR hisses": False,
+            "keyboard: PCINR WR muffles": True,
+            "keyboard: PCINR WR fits better than the PCINR (per-note SNR)": False,
+            "keyboard: FINER hisses": True,
+            "keyboard: FINER muffles": False,
+            "keyboard: FINER fits better than the PCINR (per-note SNR)": False,
+            "keyboard: Parallel (4 × depth 3) hisses": False,
+            "keyboard: Parallel (4 × depth 3) muffles": True,
+            "keyboard: Parallel (4 × depth 3) fits better than the PCINR (per-note SNR)": False,
+            "a variant removes the hiss and beats PCINR and Wide on SNR, multi-STFT and CDPAM"
+            " on both sets": False,
+            "some run diverged (loss inf or NaN)": False,
+            "every run that diverged is BACON, lr 1e-4": None,
+        }
+    },
+    "07_fit_along": {
+        # seed 0 of each variant, in along_texts' order (as 04_along)
+        "fit": along_record(
+            {
+                ("diverse", "PCINR"): (True, True, True, True, True, True, True),
+                ("diverse", "PCINR Wide"): (True, False, True, True, True, True, True),
+                ("diverse", "PCINR WR"): (False, False, False, False, False, True, False),
+                ("diverse", _PARALLEL): (True, False, None, False, True, False, False),
+                ("diverse", "FINER"): (True, True, False, False, None, False, True),
+                ("keyboard", "PCINR"): (True, False, True, True, True, True, True),
+                ("keyboard", "PCINR Wide"): (True, False, True, True, True, True, True),
+                ("keyboard", "PCINR WR"): (False, False, True, True, True, True, True),
+                ("keyboard", _PARALLEL): (False, False, True, True, True, True, True),
+                ("keyboard", "FINER"): (False, True, None, None, True, False, True),
+            }
+        )
+    },
+    "07_fit_across": {
+        "fit": {
+            f"{s}: across {which}, hiss ranks with last-layer density (error between harmonics "
+            f"above 4 kHz at the end, Spearman ρ > {TREND})": holds
+            for s, which, holds in (
+                ("diverse", "the fitted variants", True),
+                ("diverse", "every variant", True),
+                ("keyboard", "the fitted variants", None),  # two: Wide and the PCINR
+                ("keyboard", "every variant", True),
+            )
+        }
     },
 }
 """What the committed study found, claim by claim: at the study scale (``"study"``), and at the

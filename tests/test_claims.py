@@ -211,3 +211,22 @@ def test_along_record_spells_the_claims_along_makes():
     assert list(record) == [c.text for c in found]  # the density's two claims for the PCINR only
     with pytest.raises(ValueError, match="keyboard TCNN: 7 verdicts for 5 claims"):
         claims.along_record({("keyboard", "TCNN"): (True,) * 7})
+
+
+def test_across_ranks_hiss_with_density_over_fitted_variants_then_all():
+    def end(snr, density, between):
+        return [{"snr": snr, "density": [1.0, density], "between_hf": between}]
+
+    rows = {
+        "PCINR": end(16, 2000, 4e-4),
+        "Wide": end(18, 1700, 2e-4),
+        "FINER": end(15, 5000, 3e-3),
+        "Unfitted": end(9, 6000, 1e-5),  # densest, quietest: left out of the fitted ranking
+        "TCNN": [{"snr": 14, "density": None, "between_hf": 1e-4}],
+    }
+    found = claims.across({"diverse": rows, "keyboard": {"PCINR": rows["PCINR"]}})
+    fitted, every, kb_fitted, _ = found
+    assert fitted.text.startswith("diverse: across the fitted variants, hiss ranks with")
+    assert fitted.holds is True and fitted.numbers == "ρ = 1.00 over 3: PCINR, Wide, FINER"
+    assert every.holds is False and "over 4" in every.numbers  # the TCNN has no density
+    assert kb_fitted.holds is None  # one variant: nothing to rank
