@@ -14,8 +14,10 @@ through its samples) stay plain ``assert`` s in the notebooks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -590,19 +592,6 @@ def across(curves: Mapping[str, Mapping[str, Sequence[Mapping]]]) -> list[Claim]
     return out
 
 
-def along_record(runs: Mapping[tuple[str, str], Sequence[bool | None]]) -> dict[str, bool | None]:
-    """:data:`EXPECTED` entries for :func:`along`'s claims, one tuple of verdicts per run
-    ``(set, row)`` in :func:`along_texts`' order (with the density claims for every row but the
-    TCNN's, and the between-harmonics claim for all)."""
-    out: dict[str, bool | None] = {}
-    for (s, row), verdicts in runs.items():
-        texts = along_texts(s, row, density=row != "TCNN", between=True)
-        if len(texts) != len(verdicts):
-            raise ValueError(f"{s} {row}: {len(verdicts)} verdicts for {len(texts)} claims")
-        out.update(zip(texts, verdicts, strict=True))
-    return out
-
-
 # --------------------------------------------------------------------------- notebook 07
 
 
@@ -716,243 +705,11 @@ def beyond(
 
 # --------------------------------------------------------------------------- what the study found
 
-_PARALLEL = "Parallel (4 × depth 3)"  # 07's parallel sub-networks, for EXPECTED's lines
-
-EXPECTED: dict[str, dict[str, dict[str, bool]]] = {
-    "02": {
-        "study": {
-            "the TCNN ends on the silence plateau": True,
-            "the PCINR leaves it: below half of silence's MSE": True,
-            "recipe 'ours' fits further in the same wall time (MSE 1.4x lower)": True,
-            "the PCINR fits further than the TCNN (mean per-note SNR)": None,
-            "the paper's PCINR hisses (more energy above 4 kHz than the notes)": False,
-        }
-    },
-    "03_findings": {
-        "study": {
-            "PCINRs beat TCNNs on MSE on both sets": None,
-            "on the keyboard set the plain PCINR loses to the TCNN on CDPAM": None,
-            "on the keyboard set Wide or WR improves on the plain PCINR in CDPAM": None,
-            "on the keyboard set the plain PCINR loses to the TCNN on Multi-STFT MSE": None,
-            "on the keyboard set Wide or WR improves on the plain PCINR in Multi-STFT MSE": None,
-            "recipe 'ours' beats the paper's recipe on MSE at equal wall time on both sets": None,
-        }
-    },
-    "03_ratios": {
-        "study": {
-            **{
-                text.format(s=s): True
-                for s in ("diverse", "keyboard")
-                for text in (
-                    "{s}: the TCNN scores silence's MSE and multi-STFT",
-                    "{s}: Wide and ours reach below half of silence's MSE",
-                    "{s}: no decoder beats silence's multi-STFT by more than 10 %",
-                    "{s}: Wide is the best of the paper's rows on MSE",
-                    "{s}: ours' MSE is 1.7x below the paper recipe's",
-                )
-            },
-            "diverse: the plain PCINR and WR are 20 % worse than silence on multi-STFT": True,
-            "diverse: the plain PCINR is only just below silence's MSE (above 85 %)": True,
-        }
-    },
-    "04_hf": {
-        "study": {
-            "diverse: the TCNN is (near) silent above 4 kHz": True,
-            "diverse: high-frequency excess ranks Wide < PCINR < ours": True,
-            "diverse: the paper's PCINR hisses (excess over 10 % of the notes' own)": False,
-            "diverse: ours hisses (excess over 10 % of the notes' own)": True,
-            "keyboard: the TCNN is (near) silent above 4 kHz": True,
-            "keyboard: high-frequency excess ranks Wide < PCINR < ours": True,
-            "keyboard: the paper's PCINR hisses (excess over 10 % of the notes' own)": False,
-            "keyboard: ours hisses (excess over 10 % of the notes' own)": False,
-            "diverse: the paper's PCINR's excess is under a quarter of the notes' own": True,
-        }
-    },
-    "04_superres": {
-        "study": {
-            "the paper's PCINR and Wide add nothing above 8 kHz (under 1e-4 of their energy)": True,
-            "ours puts 20x more energy above 8 kHz than the paper's PCINR": True,
-        }
-    },
-    "05_trained": {
-        "study": {
-            "the PCINR's density grows with depth": True,
-            "past the first layer, counts exceed twice the phase estimate (turning points)": True,
-            "the last layer turns far slower than an 8 kHz tone (under 4,000 per second)": True,
-            "training further (ours) adds stationary points in every layer past the second": True,
-            "Wide's last layer has 50-90 % of the PCINR's density": True,
-            "WR leaves the density within 10 %": True,
-        }
-    },
-    "05_sweep": {
-        "study": {
-            "density rises with ω_hidden": True,
-            "but by under 30 % across the sweep": True,
-            "some ω of the sweep hisses (positive excess)": False,
-            "the largest ω has the most high-frequency content": True,
-            "density and high-frequency content rank alike (Spearman ρ > 0.5)": True,
-            "every ω learns (MSE under 60 % of silence's)": True,
-            "the largest ω fits worse than the paper's 245": True,
-        }
-    },
-    "07": {
-        "study": {
-            "diverse: PCINR hisses": None,
-            "diverse: PCINR muffles": None,
-            "diverse: PCINR Wide hisses": False,
-            "diverse: PCINR Wide muffles": True,
-            "diverse: PCINR Wide fits better than the PCINR (per-note SNR)": None,
-            "diverse: WR 0.1 hisses": None,
-            "diverse: WR 0.1 muffles": None,
-            "diverse: WR 0.1 fits better than the PCINR (per-note SNR)": None,
-            "diverse: PCINR WR hisses": False,
-            "diverse: PCINR WR muffles": False,
-            "diverse: PCINR WR fits better than the PCINR (per-note SNR)": None,
-            "diverse: WR 10 hisses": None,
-            "diverse: WR 10 muffles": None,
-            "diverse: WR 10 fits better than the PCINR (per-note SNR)": None,
-            "diverse: FINER hisses": None,
-            "diverse: FINER muffles": None,
-            "diverse: FINER fits better than the PCINR (per-note SNR)": None,
-            "diverse: Shift-only (functa) hisses": None,
-            "diverse: Shift-only (functa) muffles": None,
-            "diverse: Shift-only (functa) fits better than the PCINR (per-note SNR)": None,
-            "diverse: Parallel (4 × depth 3) hisses": False,
-            "diverse: Parallel (4 × depth 3) muffles": True,
-            "diverse: Parallel (4 × depth 3) fits better than the PCINR (per-note SNR)": None,
-            "diverse: Gaussian hisses": None,
-            "diverse: Gaussian muffles": None,
-            "diverse: Gaussian fits better than the PCINR (per-note SNR)": None,
-            "diverse: Band-limited (BACON) hisses": None,
-            "diverse: Band-limited (BACON) muffles": None,
-            "diverse: Band-limited (BACON) fits better than the PCINR (per-note SNR)": None,
-            "diverse: BACON, lr 1e-4 hisses": None,
-            "diverse: BACON, lr 1e-4 muffles": None,
-            "diverse: BACON, lr 1e-4 fits better than the PCINR (per-note SNR)": None,
-            "keyboard: PCINR hisses": False,
-            "keyboard: PCINR muffles": True,
-            "keyboard: PCINR Wide hisses": False,
-            "keyboard: PCINR Wide muffles": True,
-            "keyboard: PCINR Wide fits better than the PCINR (per-note SNR)": True,
-            "keyboard: WR 0.1 hisses": False,
-            "keyboard: WR 0.1 muffles": True,
-            "keyboard: WR 0.1 fits better than the PCINR (per-note SNR)": None,
-            "keyboard: PCINR WR hisses": False,
-            "keyboard: PCINR WR muffles": True,
-            "keyboard: PCINR WR fits better than the PCINR (per-note SNR)": None,
-            "keyboard: WR 10 hisses": None,
-            "keyboard: WR 10 muffles": None,
-            "keyboard: WR 10 fits better than the PCINR (per-note SNR)": None,
-            "keyboard: FINER hisses": None,
-            "keyboard: FINER muffles": None,
-            "keyboard: FINER fits better than the PCINR (per-note SNR)": None,
-            "keyboard: Shift-only (functa) hisses": False,
-            "keyboard: Shift-only (functa) muffles": True,
-            "keyboard: Shift-only (functa) fits better than the PCINR (per-note SNR)": None,
-            "keyboard: Parallel (4 × depth 3) hisses": False,
-            "keyboard: Parallel (4 × depth 3) muffles": True,
-            "keyboard: Parallel (4 × depth 3) fits better than the PCINR (per-note SNR)": True,
-            "keyboard: Gaussian hisses": False,
-            "keyboard: Gaussian muffles": True,
-            "keyboard: Gaussian fits better than the PCINR (per-note SNR)": None,
-            "keyboard: Band-limited (BACON) hisses": None,
-            "keyboard: Band-limited (BACON) muffles": None,
-            "keyboard: Band-limited (BACON) fits better than the PCINR (per-note SNR)": None,
-            "keyboard: BACON, lr 1e-4 hisses": None,
-            "keyboard: BACON, lr 1e-4 muffles": None,
-            "keyboard: BACON, lr 1e-4 fits better than the PCINR (per-note SNR)": None,
-            "a variant removes the hiss and beats PCINR and Wide on SNR, multi-STFT and CDPAM"
-            " on both sets": False,
-            "some run diverged (loss inf or NaN)": True,
-            "every run that diverged is BACON, lr 1e-4": True,
-        }
-    },
-    "04_along": {
-        # seed 0 of each row (results/fit/runs.jsonl), in along_texts' order: fitted, hisses at
-        # the end, HF excess / between-harmonics error / density grow, hiss follows density,
-        # adds energy between the harmonics (no density for the TCNN)
-        "fit": along_record(
-            {
-                ("diverse", "PCINR"): (True, True, True, True, True, True, True),
-                ("diverse", "TCNN"): (False, False, True, True, False),
-                ("diverse", "PCINR Wide"): (True, False, True, True, True, True, True),
-                ("diverse", "PCINR WR"): (False, False, False, False, False, True, False),
-                ("diverse", "PCINR (ours)"): (True, True, False, None, None, True, True),
-                ("keyboard", "PCINR"): (True, False, True, True, True, True, True),
-                ("keyboard", "TCNN"): (False, False, True, None, False),
-                ("keyboard", "PCINR Wide"): (True, False, True, True, True, True, True),
-                ("keyboard", "PCINR WR"): (False, False, True, True, True, True, True),
-                ("keyboard", "PCINR (ours)"): (True, False, None, True, True, True, True),
-            }
-        )
-    },
-    "07_fit": {
-        # results/fit/beyond.jsonl: seed 0 of each variant, the PCINR's three seeds
-        "fit": {
-            "diverse: PCINR hisses": True,
-            "diverse: PCINR muffles": False,
-            "diverse: PCINR Wide hisses": False,
-            "diverse: PCINR Wide muffles": False,
-            "diverse: PCINR Wide fits better than the PCINR (per-note SNR)": True,
-            "diverse: PCINR WR hisses": False,
-            "diverse: PCINR WR muffles": True,
-            "diverse: PCINR WR fits better than the PCINR (per-note SNR)": False,
-            "diverse: FINER hisses": True,
-            "diverse: FINER muffles": False,
-            "diverse: FINER fits better than the PCINR (per-note SNR)": False,
-            "diverse: Parallel (4 × depth 3) hisses": False,
-            "diverse: Parallel (4 × depth 3) muffles": True,
-            "diverse: Parallel (4 × depth 3) fits better than the PCINR (per-note SNR)": None,
-            "keyboard: PCINR hisses": False,
-            "keyboard: PCINR muffles": False,
-            "keyboard: PCINR Wide hisses": False,
-            "keyboard: PCINR Wide muffles": True,
-            "keyboard: PCINR Wide fits better than the PCINR (per-note SNR)": None,
-            "keyboard: PCINR WR hisses": False,
-            "keyboard: PCINR WR muffles": True,
-            "keyboard: PCINR WR fits better than the PCINR (per-note SNR)": False,
-            "keyboard: FINER hisses": True,
-            "keyboard: FINER muffles": False,
-            "keyboard: FINER fits better than the PCINR (per-note SNR)": False,
-            "keyboard: Parallel (4 × depth 3) hisses": False,
-            "keyboard: Parallel (4 × depth 3) muffles": True,
-            "keyboard: Parallel (4 × depth 3) fits better than the PCINR (per-note SNR)": False,
-            "a variant removes the hiss and beats PCINR and Wide on SNR, multi-STFT and CDPAM"
-            " on both sets": False,
-            "some run diverged (loss inf or NaN)": False,
-            "every run that diverged is BACON, lr 1e-4": None,
-        }
-    },
-    "07_fit_along": {
-        # seed 0 of each variant, in along_texts' order (as 04_along)
-        "fit": along_record(
-            {
-                ("diverse", "PCINR"): (True, True, True, True, True, True, True),
-                ("diverse", "PCINR Wide"): (True, False, True, True, True, True, True),
-                ("diverse", "PCINR WR"): (False, False, False, False, False, True, False),
-                ("diverse", _PARALLEL): (True, False, None, False, True, False, False),
-                ("diverse", "FINER"): (True, True, False, False, None, False, True),
-                ("keyboard", "PCINR"): (True, False, True, True, True, True, True),
-                ("keyboard", "PCINR Wide"): (True, False, True, True, True, True, True),
-                ("keyboard", "PCINR WR"): (False, False, True, True, True, True, True),
-                ("keyboard", _PARALLEL): (False, False, True, True, True, True, True),
-                ("keyboard", "FINER"): (False, True, None, None, True, False, True),
-            }
-        )
-    },
-    "07_fit_across": {
-        "fit": {
-            f"{s}: across {which}, hiss ranks with last-layer density (error between harmonics "
-            f"above 4 kHz at the end, Spearman ρ > {TREND})": holds
-            for s, which, holds in (
-                ("diverse", "the fitted variants", True),
-                ("diverse", "every variant", True),
-                ("keyboard", "the fitted variants", None),  # two: Wide and the PCINR
-                ("keyboard", "every variant", True),
-            )
-        }
-    },
-}
-"""What the committed study found, claim by claim: at the study scale (``"study"``), and at the
-``"fit"`` scale for the curves along training (its records grow across sessions: a new run that
-changes a verdict is recorded here with it)."""
+EXPECTED: dict[str, dict[str, dict[str, bool | None]]] = json.loads(
+    Path(__file__).with_name("expected.json").read_text(encoding="utf-8")
+)
+"""What the committed study found, claim by claim (``expected.json`` beside this module:
+``{notebook: {scale: {claim text: true / false / null}}}``): at the study scale (``"study"``),
+and at the ``"fit"`` scale for the fit-scale sections of 04 and 07 (its records grow across
+sessions: a new run that changes a verdict is recorded there with it; the notebook prints each
+claim's text as the file spells it)."""

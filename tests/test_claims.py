@@ -201,16 +201,23 @@ def test_along_training_claims_follow_the_curve_and_skip_the_plateau():
     assert claims.spearman([1, 2], [2, 1]) != claims.spearman([1, 2], [2, 1])  # NaN: too few
 
 
-def test_along_record_spells_the_claims_along_makes():
+def test_along_texts_spell_the_claims_along_makes_and_the_fit_record_uses_them():
     point = {"step": 0, "mse": 1.0, "snr": 16.0, "hf_excess": 0.0, "between_hf": 1e-4}
     curves = {"keyboard": {"PCINR": [{**point, "density": [1, 2]}], "TCNN": [point]}}
     found = claims.along(curves, {"keyboard": 0.01}, {"keyboard": 10.0}, {"keyboard": 1e-4})
-    record = claims.along_record(
-        {("keyboard", "PCINR"): (True,) * 7, ("keyboard", "TCNN"): (True,) * 5}
-    )
-    assert list(record) == [c.text for c in found]  # the density's two claims for the PCINR only
-    with pytest.raises(ValueError, match="keyboard TCNN: 7 verdicts for 5 claims"):
-        claims.along_record({("keyboard", "TCNN"): (True,) * 7})
+    texts = claims.along_texts("keyboard", "PCINR", density=True, between=True)
+    texts += claims.along_texts("keyboard", "TCNN", density=False, between=True)
+    assert [c.text for c in found] == texts  # the density's two claims for the PCINR only
+    record = claims.EXPECTED["04_along"]["fit"]  # expected.json: every run's claims, in full
+    for s in SETS:
+        for row in ("PCINR", "TCNN"):
+            spelled = claims.along_texts(s, row, density=row != "TCNN", between=True)
+            assert all(text in record for text in spelled), (s, row)
+    assert {v for r in claims.EXPECTED.values() for c in r.values() for v in c.values()} <= {
+        True,
+        False,
+        None,
+    }
 
 
 def test_across_ranks_hiss_with_density_over_fitted_variants_then_all():
