@@ -181,21 +181,22 @@ for s in nsynth.SETS:
 display(Markdown((Path(RESULTS) / "fit" / "table1.md").read_text()))
 
 # %% [markdown]
-# So far (three seeds of the PCINR on both sets, two of the TCNN, one of Wide, WR and ours; with
-# one seed an interval resamples the notes only):
+# So far (three seeds of the PCINR on both sets and of the TCNN on the diverse set, two of the
+# TCNN on the keyboard set and of Wide on the keyboard set, one of the rest; with one seed an
+# interval resamples the notes only):
 #
 # * **The PCINRs learn their notes** (16.0 / 15.9 dB mean per-note SNR, diverse / keyboard, over
-#   three seeds: 17.2, 15.6, 15.3 and 16.0, 16.1, 15.6 dB; Wide 18.0 / 15.7 dB; ours 17.7 / 16.9 dB
-#   at its 4,000 steps). **The TCNN does not reach 15 dB** in four times a PCINR's steps (12.2 /
-#   12.9 dB at step 8,000, its two seeds 10.7 and 13.8 dB on the diverse set, 11.9 and 13.9 dB on
-#   the keyboard set). What limits it on the diverse set is notes it never leaves silence on: two
-#   of its sixteen at 0.0 dB in seed 1 (five at −0.1 to 2.8 dB in seed 0), and seed 1's MSE flat
-#   from step 3,500 to 8,000 (0.66); on the keyboard set it is still rising (seed 1: 11.2 dB at
+#   three seeds: 17.2, 15.6, 15.3 and 16.0, 16.1, 15.6 dB; Wide 18.0 / 15.6 dB (keyboard: two seeds, 15.7 and 15.5); ours 17.7 / 16.9 dB
+#   at its 4,000 steps). **The TCNN does not reach 15 dB** in four times a PCINR's steps (12.9 /
+#   12.9 dB at step 8,000; its three diverse seeds 10.7, 13.8 and 14.2 dB, its two keyboard seeds
+#   11.9 and 13.9 dB). What limits it on the diverse set is notes it never leaves silence on: two
+#   or three of its sixteen below 1 dB in every seed, and seed 1's MSE flat from step 3,500 to
+#   8,000 (0.66); on the keyboard set it is still rising (seed 1: 11.2 dB at
 #   step 3,500, 13.9 at 8,000; seed 0's curve is in notebook 04). **Nor does WR** reach it (7.4 /
 #   9.0 dB: the paper code's weight decay 1.0 holds its fit down; notebook 04 has its curve).
-# * **PCINRs beat the TCNN on MSE on both sets: reproduced as trained and at equal steps; n/a at
-#   equal compute**, where the diverse interval just holds zero (MSE −1.2, [−3.3, +0.01]: the
-#   TCNN's seed 1 at its equal-compute step, 14.5 dB, comes within 1 dB of the PCINR's third seed).
+# * **PCINRs beat the TCNN on MSE on both sets: reproduced as trained, at equal compute and at
+#   equal steps** (at equal compute the diverse interval held zero with two TCNN seeds, MSE −1.2
+#   [−3.3, +0.01]; with the third it is −1.0 [−2.5, −0.13]).
 # * **On the keyboard set the plain PCINR loses to the TCNN on CDPAM, and on multi-STFT: not
 #   reproduced at equal compute and equal steps; n/a as trained**, where both intervals hold zero
 #   (CDPAM +0.10, [−0.01, +0.21]): given four times a PCINR's steps the keyboard TCNN draws level
