@@ -93,9 +93,10 @@ for name, (z, wave) in fitted.items():
 # %% [markdown]
 # ## How far does a decoder fitted to its training notes reach?
 # The same fit for notes the PCINR never saw (keyboard notes of the paper's set, spread over its
-# 1024, that neither this decoder nor the 64-note one of the next section was trained on), against what training reached on its own notes; and, as a check on the fit itself, its
-# best- and median-reconstructed training notes fitted again from scratch (does the fit find
-# latents as good as training's?). SNR per note; silence scores 0 dB.
+# 1024, that neither this decoder nor the 64-note one of the next section was trained on),
+# against what training reached on its own notes; and, as a check on the fit itself, its best-
+# and median-reconstructed training notes fitted again from scratch (does the fit find latents
+# as good as training's?). SNR per note; silence scores 0 dB.
 
 # %%
 keyboard = list(nsynth.paper_subset("keyboard"))
