@@ -57,6 +57,25 @@ def test_rows_trains_only_the_rows_named_and_the_tables_keep_every_record(
         builds.table(TINY, ("keyboard",), rows=("SIREN",), out=tmp_path / "res")
 
 
+def test_a_record_counts_the_training_time_of_every_start(embedded_home, tmp_path):
+    """``train_seconds`` is the run's training over all its (re)starts, read from its loss
+    curve, not the wall time of the process that wrote the record (which may only have resumed
+    it, or only scored it)."""
+    runs = tmp_path / "runs"
+    builds.evaluate_cell(TINY, "keyboard", "PCINR", 0, runs=runs, progress=False)
+    loss = next(runs.rglob("loss.csv"))
+    rows = list(csv.DictReader(open(loss)))
+    assert len(rows) == 2
+    rows[0]["seconds"], rows[1]["seconds"] = "5.0", "2.0"  # a second start after the first step
+    with open(loss, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    record = builds.evaluate_cell(TINY, "keyboard", "PCINR", 0, runs=runs, progress=False)
+    assert record["train_seconds"] == pytest.approx(7.0)  # 5 s, then 2 s from the restart
+    assert "train_seconds" not in builds.evaluate_cell(TINY, "keyboard", "Silence", 0)
+
+
 def records_for(means: dict[str, float], sets=("diverse", "keyboard"), seeds=3, notes=12,
                 spread=0.05, silence=10.0):  # fmt: skip
     """Made-up records: each row's every metric per note around its mean (seeded noise)."""

@@ -48,8 +48,10 @@ def run_grid(
         ``scale``'s records for ``sets``, in grid order (set, seed, row), whatever order the
         runs finished in.
     """
-    done = checks.read_jsonl(path, keys=("scale", "set", column, "seed"))
-    finished = {(r["scale"], r["set"], r[column], r["seed"]) for r in done}
+    keys = ("scale", "set", column, "seed")
+    cell = lambda r: tuple(r[k] for k in keys)  # noqa: E731
+    done = checks.read_jsonl(path, keys=keys)
+    finished = {cell(r) for r in done}
     # Seed by seed, each row on every set in turn: a build stopped half way has the first rows
     # of a seed on both sets (the table's first comparisons), not one set's whole seed.
     todo = [(st, seed, row) for seed in range(seeds) for row in rows for st in sets
@@ -59,10 +61,8 @@ def run_grid(
         # Read the file again before adding to it: another build writing the same file (a
         # second `table` or `beyond` on other rows) may have added records since this one began.
         with _folder_locked(path.parent):
-            now = checks.read_jsonl(path, keys=("scale", "set", column, "seed"))
-            cell = (record["scale"], record["set"], record[column], record["seed"])
-            now = [r for r in now if (r["scale"], r["set"], r[column], r["seed"]) != cell]
-            done[:] = [*now, record]
+            now = checks.read_jsonl(path, keys=keys)
+            done[:] = [*(r for r in now if cell(r) != cell(record)), record]
             atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in done))
 
     labels = [f"{st} {row} seed {seed}" for st, seed, row in todo]
@@ -182,8 +182,17 @@ def evaluate_cell(
                 record[key] = {"step": step, **scores(truth, early, cfg.cdpam_items)}
     if run is not None and runfolder.snapshot_steps(run.path):
         record["training"] = analysis.along_training(run.path, truth)
+    if run is not None:
+        record["train_seconds"] = _train_seconds(run.path)
     record["seconds"] = round(time.perf_counter() - start, 1)
     return record
+
+
+def _train_seconds(run_path: Path) -> float:
+    """A record's ``train_seconds``: the run's training time over all its (re)starts, from its
+    loss curve. (The record's ``seconds`` is this process's wall time: scoring, and training
+    only where this process trained, from its last start.)"""
+    return round(runfolder.training_seconds(runfolder.loss_curve(run_path)), 1)
 
 
 # ------------------------------------------------------------------ beyond
@@ -267,6 +276,7 @@ def adopt(path: Path, table_path: Path, scale: str, variants: dict[str, Row]) ->
                 **{m: r[m] for m in ("mse", "snr", "multi_stft", "cdpam") if m in r},
                 "hf_excess": last["hf_excess"], "density": last["density"],
                 "seconds": r["seconds"], "training": r["training"], "from": "table",
+                **({"train_seconds": r["train_seconds"]} if "train_seconds" in r else {}),
             })  # fmt: skip
     if adopted:
         atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in mine + adopted))
@@ -311,6 +321,7 @@ def train_and_measure(
         record |= measure(truth, run, cfg.cdpam_items)
         if runfolder.snapshot_steps(run.path):  # the fit scale: its hiss along training
             record["training"] = analysis.along_training(run.path, truth)
+        record["train_seconds"] = _train_seconds(run.path)
     record["seconds"] = round(time.perf_counter() - start, 1)
     return record
 
