@@ -181,15 +181,14 @@ for s in nsynth.SETS:
 display(Markdown((Path(RESULTS) / "fit" / "table1.md").read_text()))
 
 # %% [markdown]
-# So far (three seeds of the PCINR on both sets and of the TCNN on the diverse set, two of the
-# TCNN on the keyboard set and of Wide on the keyboard set, one of the rest; with one seed an
+# So far (three seeds of the PCINR, the TCNN and Wide on both sets, one of the rest; with one seed an
 # interval resamples the notes only):
 #
 # * **The PCINRs learn their notes** (16.0 / 15.9 dB mean per-note SNR, diverse / keyboard, over
-#   three seeds: 17.2, 15.6, 15.3 and 16.0, 16.1, 15.6 dB; Wide 18.0 / 15.6 dB (keyboard: two seeds, 15.7 and 15.5); ours 17.7 / 16.9 dB
+#   three seeds: 17.2, 15.6, 15.3 and 16.0, 16.1, 15.6 dB; Wide 17.7 / 15.6 dB over three seeds (18.0, 17.3, 17.7 and 15.7, 15.5, 15.8); ours 17.7 / 16.9 dB
 #   at its 4,000 steps). **The TCNN does not reach 15 dB** in four times a PCINR's steps (12.9 /
-#   12.9 dB at step 8,000; its three diverse seeds 10.7, 13.8 and 14.2 dB, its two keyboard seeds
-#   11.9 and 13.9 dB). What limits it on the diverse set is notes it never leaves silence on: two
+#   12.4 dB at step 8,000; its three diverse seeds 10.7, 13.8 and 14.2 dB, its keyboard seeds
+#   11.9, 13.9 and 11.3 dB). What limits it on the diverse set is notes it never leaves silence on: two
 #   or three of its sixteen below 1 dB in every seed, and seed 1's MSE flat from step 3,500 to
 #   8,000 (0.66); on the keyboard set it is still rising (seed 1: 11.2 dB at
 #   step 3,500, 13.9 at 8,000; seed 0's curve is in notebook 04). **Nor does WR** reach it (7.4 /
@@ -197,11 +196,12 @@ display(Markdown((Path(RESULTS) / "fit" / "table1.md").read_text()))
 # * **PCINRs beat the TCNN on MSE on both sets: reproduced as trained, at equal compute and at
 #   equal steps** (at equal compute the diverse interval held zero with two TCNN seeds, MSE −1.2
 #   [−3.3, +0.01]; with the third it is −1.0 [−2.5, −0.13]).
-# * **On the keyboard set the plain PCINR loses to the TCNN on CDPAM, and on multi-STFT: not
-#   reproduced at equal compute and equal steps; n/a as trained**, where both intervals hold zero
-#   (CDPAM +0.10, [−0.01, +0.21]): given four times a PCINR's steps the keyboard TCNN draws level
-#   on both (its second seed, 13.9 dB), as the paper's
-#   keyboard TCNN (its best model there) suggests it might with more.
+# * **On the keyboard set the plain PCINR loses to the TCNN on CDPAM: not reproduced** as trained,
+#   at equal compute and at equal steps (as trained TCNN − PCINR +0.15 [+0.03, +0.30]; with two
+#   TCNN seeds the interval held zero, +0.10 [−0.01, +0.21]; the third seed, 11.3 dB, moved it).
+#   **On multi-STFT: not reproduced at equal compute and equal steps; n/a as trained**, where the
+#   interval holds zero (+0.0008 [−0.0005, +0.0023]): given four times a PCINR's steps the
+#   keyboard TCNN draws level there.
 # * **On the keyboard set Wide or WR improves on the plain PCINR (CDPAM, multi-STFT): n/a** —
 #   Wide's intervals hold zero (level with the PCINR), and WR is worse on both, having not learned
 #   its notes.

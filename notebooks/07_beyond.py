@@ -342,12 +342,12 @@ for s in FIT_SETS:
     display(players(s, Path(RESULTS) / "fit", FIT_VARIANTS))
 
 # %% [markdown]
-# What the fit scale says so far (seed 0 of each variant, three seeds of the PCINR, two of Wide on
-# the keyboard set; 16 notes per set, 2,000 steps; `results/fit/beyond.md`):
+# What the fit scale says so far (seed 0 of each variant, three seeds of the PCINR and of
+# Wide; 16 notes per set, 2,000 steps; `results/fit/beyond.md`):
 #
 # * **The PCINR and Wide learn their notes and add energy between the harmonics as they fit**
 #   (PCINR 14.4× / 18.2× the notes' own above 4 kHz, keyboard / diverse, over its three seeds;
-#   Wide 7.8× / 6.9×, keyboard over two seeds), rising at every snapshot with the last layer's density: the hiss of
+#   Wide 8.0× / 7.2×, over its three), rising at every snapshot with the last layer's density: the hiss of
 #   notebook 04, read on 07's records.
 # * **Parallel (4 × depth 3) fits the diverse set without it**: 16.7 dB, inside the PCINR's seed
 #   range (15.3–17.2 dB, so "fits better" is n/a), with its error between the harmonics at the
