@@ -307,3 +307,38 @@ def test_shared_rows_adopt_table_records_instead_of_measuring_again(tmp_path):
     assert builds.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 0  # once
     other = dict(beyond.VARIANTS, PCINR=beyond.Row("pcinr", weight_decay=0.5))
     assert builds.adopt(tmp_path / "b.jsonl", tmp_path / "runs.jsonl", "fit", other) == 0
+
+
+def test_report_adopts_and_writes_both_sets_in_the_variants_order(tmp_path, monkeypatch):
+    """`beyond --report`: Table 1's new shared records adopted, every set's rows written in
+    the variants' order (not the order runs finished in), nothing trained."""
+    from cinr_lab import beyond
+    from cinr_lab.ops import builds
+
+    monkeypatch.setattr(builds, "fit", lambda *a, **k: pytest.fail("report trained a run"))
+    measured = {"mse": 1.0, "snr": 10.0, "multi_stft": 0.01, "cdpam": 0.3, "hf_excess": 0.0,
+                "density": [1.0], "seconds": 1.0}  # fmt: skip
+    mine = [{"scale": "fit", "set": s, "variant": v, "seed": 0, **measured}
+            for s in ("keyboard", "diverse") for v in ("FINER", "PCINR")]  # fmt: skip
+    mine.append({"scale": "study", "set": "diverse", "variant": "Gaussian", "seed": 0, **measured})
+    (tmp_path / "beyond.jsonl").write_text("".join(json.dumps(r) + "\n" for r in mine))
+    wide = {"scale": "fit", "set": "diverse", "arch": "PCINR Wide", "seed": 0, "mse": 0.5,
+            "snr": 12.0, "multi_stft": 0.01, "cdpam": 0.3, "seconds": 9.0,
+            "training": [{"step": 9, "hf_excess": 0.01, "density": [2.0]}]}  # fmt: skip
+    (tmp_path / "runs.jsonl").write_text(json.dumps(wide) + "\n")
+    builds.beyond_report("fit", out=tmp_path)
+    text = (tmp_path / "beyond.md").read_text()
+    assert text.index("## diverse") < text.index("## keyboard")
+    diverse = text[: text.index("## keyboard")]
+    order = list(beyond.VARIANTS)
+    shown = [v for v in order if f"| {v} | 1 |" in diverse]
+    assert shown == [v for v in order if v in ("PCINR", "PCINR Wide", "FINER")]
+    assert [diverse.index(f"| {v} |") for v in shown] == sorted(
+        diverse.index(f"| {v} |") for v in shown
+    )
+    assert "Gaussian" not in text  # another scale's record
+    assert (
+        sum(json.loads(x)["variant"] == "PCINR Wide" for x in open(tmp_path / "beyond.jsonl")) == 1
+    )
+    with pytest.raises(checks.ConfigError, match="holds no 'paper' records"):
+        builds.beyond_report("paper", out=tmp_path)

@@ -251,6 +251,31 @@ def beyond(
     return out
 
 
+def beyond_report(
+    scale: str = DEFAULT_SCALE,
+    sets: tuple[str, ...] = nsynth.SETS,
+    out: str | Path = "results",
+    variants: dict[str, Row] | None = None,
+) -> Path:
+    """Write ``beyond.csv`` and ``beyond.md`` from the records ``out/beyond.jsonl`` holds at
+    ``scale`` (after adopting Table 1's new records of the shared rows, :func:`adopt`),
+    training nothing: a build in progress (another process) reports what it has. Rows come in
+    ``variants``' order, whatever order the runs finished in."""
+    sets = paper_sets(sets)
+    variants = VARIANTS if variants is None else variants
+    out = Path(out)
+    adopt(out / "beyond.jsonl", out / "runs.jsonl", scale, variants)
+    keys = ("scale", "set", "variant", "seed")
+    records = [r for r in checks.read_jsonl(out / "beyond.jsonl", keys=keys)
+               if r["scale"] == scale and r["set"] in sets]  # fmt: skip
+    if not records:
+        raise checks.ConfigError("scale", f"{out / 'beyond.jsonl'} holds no {scale!r} records")
+    rank = {v: i for i, v in enumerate(variants)}
+    records.sort(key=lambda r: (sets.index(r["set"]), r["seed"], rank.get(r["variant"], len(rank))))
+    write(records, tuple(s for s in sets if any(r["set"] == s for r in records)), out)
+    return out
+
+
 def adopt(path: Path, table_path: Path, scale: str, variants: dict[str, Row]) -> int:
     """Copy into ``path`` (beyond's records) the Table 1 records (``table_path``) of the rows
     both share — same name, trained the same way, so the very same run folders — that

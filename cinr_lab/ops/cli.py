@@ -278,10 +278,13 @@ def _beyond(args: argparse.Namespace) -> int:
     from cinr_lab.ops import builds
 
     sets = tuple(s for s in args.sets.split(",") if s)
-    rows = tuple(r for r in args.rows.split(",") if r) if args.rows else None
-    out = builds.beyond(
-        args.scale, sets, args.seeds, args.out, args.runs, args.data, jobs=args.jobs, rows=rows
-    )
+    if args.report:
+        out = builds.beyond_report(args.scale, sets, args.out)
+    else:
+        rows = tuple(r for r in args.rows.split(",") if r) if args.rows else None
+        out = builds.beyond(
+            args.scale, sets, args.seeds, args.out, args.runs, args.data, jobs=args.jobs, rows=rows
+        )
     print((out / "beyond.md").read_text())
     print(f"wrote {out / 'beyond.md'} and {out / 'beyond.csv'}")
     return 0
@@ -580,12 +583,13 @@ def _parser_table_beyond(commands) -> None:
                if verb == "table" else "'FINER,Parallel (4 × depth 3)'); the tables report "
                "every row trained so far"),
         )  # fmt: skip
-        if verb == "table":
-            sub.add_argument(
-                "--report", action="store_true",
-                help="write the tables from the records in --out so far; train nothing (a "
-                "build still running elsewhere keeps adding records)",
-            )  # fmt: skip
+        sub.add_argument(
+            "--report", action="store_true",
+            help="write the tables from the records in --out so far; train nothing (a "
+            "build still running elsewhere keeps adding records)"
+            + ("" if verb == "table" else "; Table 1's new records of the shared rows are "
+               "adopted first"),
+        )  # fmt: skip
         sub.set_defaults(func=func)
 
 
