@@ -62,7 +62,7 @@ class Decoder(nn.Module):
             ValueError: the decoder is not continuous and ``rate_factor`` is not 1.
         """
         if self.continuous:
-            return self(z, grid(self.config.samples, rate_factor, z.device))
+            return self(z, grid(self.config.samples, rate_factor, z.device).to(z.dtype))
         if rate_factor != 1.0:
             raise ValueError(
                 f"a {type(self).__name__} renders only its training grid (one output per "
@@ -111,7 +111,7 @@ class Decoder(nn.Module):
             return (lambda z: self(z)), target, 1.0
         idx = strided_indices(gen, target.shape[0], samples, min(coords, samples))
         idx = idx.to(target.device)
-        t = grid(samples, device=target.device)[idx]
+        t = grid(samples, device=target.device)[idx].to(target.dtype)
         return (lambda z: self(z, t)), target.gather(1, idx), samples / idx.shape[1]
 
     # -- what training touches

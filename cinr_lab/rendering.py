@@ -90,7 +90,7 @@ def render(model: Decoder, z: Tensor, rate: int = NSYNTH_RATE, chunk: int = 8) -
     out = []
     with torch.no_grad():
         for part in z.split(chunk):
-            out.append(model.render(part.to(device), rate / NSYNTH_RATE).cpu())
+            out.append(model.render(part.to(device), rate / NSYNTH_RATE).cpu().float())
     return torch.cat(out)
 
 

@@ -524,10 +524,10 @@ def encode(
         raise ValueError(
             f"expected a clip of {config.samples} samples, got shape {tuple(wave.shape)}"
         )
-    device = next(model.parameters()).device
-    target = wave.to(device).unsqueeze(0)
+    weight = next(model.parameters())
+    target = wave.to(weight.device, weight.dtype).unsqueeze(0)
     gen = torch.Generator().manual_seed(seed)
-    z = (torch.randn(1, config.latent_dim, generator=gen) * 1e-3).to(device)
+    z = (torch.randn(1, config.latent_dim, generator=gen) * 1e-3).to(weight.device, weight.dtype)
     z.requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     frozen = [p.requires_grad for p in model.parameters()]

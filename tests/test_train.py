@@ -179,6 +179,27 @@ def test_encode_fits_a_new_clip_with_the_decoder_frozen(make_nsynth, tmp_path):
         torch.testing.assert_close(v, before[k], rtol=0, atol=0)
 
 
+def test_encode_in_float64_follows_the_decoder(make_nsynth, tmp_path):
+    """A float64 copy of a decoder fits a float64 latent from the same start (notebook 08 fits
+    so: float32's rounding differs between CPUs' kernels, and a fit amplifies it), reaching
+    what float32 reaches; rendering gives float32 either way."""
+    import copy
+
+    root = make_nsynth()
+    run = rendering.load_run(
+        train.Trainer.create(tmp_path / "r", config(root, steps=30), TINY_PCINR).fit(progress=False)
+    )
+    target = torch.from_numpy(nsynth.load(root).audio[5])
+    wide = copy.deepcopy(run.model).double()
+    for coords in (None, 500):
+        z32 = train.encode(run.model, target, steps=20, coords=coords)
+        z64 = train.encode(wide, target.double(), steps=20, coords=coords)
+        assert z64.dtype == torch.float64 and z32.dtype == torch.float32
+        torch.testing.assert_close(z64.float(), z32, rtol=1e-2, atol=1e-3)  # 20 steps of ~1e-2
+        assert rendering.render(wide, z64[None]).dtype == torch.float32
+    assert next(run.model.parameters()).dtype == torch.float32  # the run's own decoder untouched
+
+
 def test_cli_train_and_render(make_nsynth, tmp_path, capsys, monkeypatch):
     root = make_nsynth()
     monkeypatch.setattr(nsynth, "paper_subset", lambda name: dict.fromkeys(
