@@ -181,7 +181,7 @@ for s in nsynth.SETS:
 display(Markdown((Path(RESULTS) / "fit" / "table1.md").read_text()))
 
 # %% [markdown]
-# So far (three seeds of the PCINR, the TCNN and Wide on both sets, one of the rest; with one seed an
+# So far (three seeds of the PCINR, the TCNN, Wide and WR on both sets, one of ours; with one seed an
 # interval resamples the notes only):
 #
 # * **The PCINRs learn their notes** (16.0 / 15.9 dB mean per-note SNR, diverse / keyboard, over
@@ -191,8 +191,10 @@ display(Markdown((Path(RESULTS) / "fit" / "table1.md").read_text()))
 #   11.9, 13.9 and 11.3 dB). What limits it on the diverse set is notes it never leaves silence on: two
 #   or three of its sixteen below 1 dB in every seed, and seed 1's MSE flat from step 3,500 to
 #   8,000 (0.66); on the keyboard set it is still rising (seed 1: 11.2 dB at
-#   step 3,500, 13.9 at 8,000; seed 0's curve is in notebook 04). **Nor does WR** reach it (7.4 /
-#   9.0 dB: the paper code's weight decay 1.0 holds its fit down; notebook 04 has its curve).
+#   step 3,500, 13.9 at 8,000; seed 0's curve is in notebook 04). **Nor does WR** reach it (10.7 /
+#   7.1 dB over three seeds, 7.4, 12.2, 12.5 and 9.0, 9.9, 2.4 dB: the paper code's weight decay
+#   1.0 holds its fit down, and one keyboard seed ends far below the others; notebook 04 has seed
+#   0's curve).
 # * **PCINRs beat the TCNN on MSE on both sets: reproduced as trained, at equal compute and at
 #   equal steps** (at equal compute the diverse interval held zero with two TCNN seeds, MSE −1.2
 #   [−3.3, +0.01]; with the third it is −1.0 [−2.5, −0.13]).

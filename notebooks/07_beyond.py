@@ -342,8 +342,8 @@ for s in FIT_SETS:
     display(players(s, Path(RESULTS) / "fit", FIT_VARIANTS))
 
 # %% [markdown]
-# What the fit scale says so far (seed 0 of each variant, three seeds of the PCINR and of
-# Wide; 16 notes per set, 2,000 steps; `results/fit/beyond.md`):
+# What the fit scale says so far (seed 0 of each variant, three seeds of the PCINR, Wide and
+# WR; 16 notes per set, 2,000 steps; `results/fit/beyond.md`):
 #
 # * **The PCINR and Wide learn their notes and add energy between the harmonics as they fit**
 #   (PCINR 14.4× / 18.2× the notes' own above 4 kHz, keyboard / diverse, over its three seeds;
@@ -379,8 +379,9 @@ for s in FIT_SETS:
 #   the paper's explanation needs, and it comes out as the paper says — on one seed per variant,
 #   with fit left free (WR and Parallel on the keyboard set had learned less, and less fit means
 #   less added hiss) and the architectures differing in more than their density.
-# * **WR does not learn its notes** (7.4 / 9.0 dB, its fit swinging between snapshots), and
-#   leaves less error between the harmonics for the fit it reaches.
+# * **WR does not learn its notes** (10.7 / 7.1 dB over three seeds, one keyboard seed at 2.4 dB;
+#   its fit swinging between snapshots), and leaves less error between the harmonics for the fit
+#   it reaches (2.6× / 4.7× the notes' own above 4 kHz, diverse / keyboard, over its three seeds).
 # * **The goal is not met** at this scale either: no variant removes the hiss *and* beats both
 #   the PCINR and Wide on SNR, multi-STFT and CDPAM on both sets. One seed per variant beside the
 #   PCINR's three: "fits better" is judged seed by seed, so more seeds of a variant can turn its
