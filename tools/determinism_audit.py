@@ -231,7 +231,8 @@ def markdown(r: dict) -> str:
     here = ("on this machine a rerun is exact, whatever the thread count (on a 2-core Intel Xeon "
             "with AMX of an earlier session, two threads made two runs part at the first step "
             "about one time in six)") if not parted else (
-            "on this machine a rerun is not always exact: " + "; ".join(
+            "on this machine " + ("a rerun on the same thread count is exact, but " if
+                                  parted == ["one thread against two"] else "") + "; ".join(
                 f"{n} part at step {r[n]['first_different_step']}" for n in parted))  # fmt: skip
     if deltas:
         lines += ["", f"Across those {len(deltas)} pairs of runs trained in different sessions: "
@@ -243,7 +244,8 @@ def markdown(r: dict) -> str:
                   "set to cover it; float16 storage moves a run by far less."]  # fmt: skip
     if "kernels" in r:
         c = r["kernels"]
-        lines += ["", (f"The kernels matter where threads do not: on this machine its AVX2 path (what "
+        lines += ["", (f"The kernels matter{' too' if parted else ' where threads do not'}: on "
+                       f"this machine its AVX2 path (what "
                        f"a CPU without AVX-512 runs) parts from its {c['own']} one at step "
                        f"{c['first_different_step']} and ends {c['delta_db']:.3f} dB away")
                   if c["first_different_step"] else

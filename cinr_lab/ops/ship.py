@@ -187,7 +187,8 @@ def restore(
 REPRODUCE_DB = 1.7
 """How far (mean per-note SNR, dB) a retrained study run may land from its shipped copy and still
 count as reproducing it. Set from the determinism audit (``results/determinism.md``,
-``tools/determinism_audit.py``): on one machine a rerun is exact, but runs of the same
+``tools/determinism_audit.py``): on one machine, thread count and kernel set a rerun is exact
+(one thread against two, AVX2 against AVX-512 kernels: 0.10 and 0.21 dB), and runs of the same
 configuration and seed trained in different sessions (other machines, CPU kernels, cinr_lab
 versions) land up to 1.63 dB apart after 200 steps of the paper's PCINR, which amplifies
 rounding; float16 storage moves a run by under 0.001 dB."""
