@@ -181,12 +181,11 @@ for s in nsynth.SETS:
 display(Markdown((Path(RESULTS) / "fit" / "table1.md").read_text()))
 
 # %% [markdown]
-# So far (three seeds of the PCINR, the TCNN, Wide and WR on both sets, two of ours; with one seed an
-# interval resamples the notes only):
+# Three seeds of every row on both sets:
 #
 # * **The PCINRs learn their notes** (16.0 / 15.9 dB mean per-note SNR, diverse / keyboard, over
-#   three seeds: 17.2, 15.6, 15.3 and 16.0, 16.1, 15.6 dB; Wide 17.7 / 15.6 dB over three seeds (18.0, 17.3, 17.7 and 15.7, 15.5, 15.8); ours 17.3 / 16.7 dB
-#   at its 4,000 steps over two seeds: 17.7, 16.9 and 16.9, 16.5 dB). **The TCNN does not reach 15 dB** in four times a PCINR's steps (12.9 /
+#   three seeds: 17.2, 15.6, 15.3 and 16.0, 16.1, 15.6 dB; Wide 17.7 / 15.6 dB over three seeds (18.0, 17.3, 17.7 and 15.7, 15.5, 15.8); ours 17.5 / 16.5 dB
+#   at its 4,000 steps over three seeds: 17.7, 16.9, 17.8 and 16.9, 16.5, 16.2 dB). **The TCNN does not reach 15 dB** in four times a PCINR's steps (12.9 /
 #   12.4 dB at step 8,000; its three diverse seeds 10.7, 13.8 and 14.2 dB, its keyboard seeds
 #   11.9, 13.9 and 11.3 dB). What limits it on the diverse set is notes it never leaves silence on: two
 #   or three of its sixteen below 1 dB in every seed, and seed 1's MSE flat from step 3,500 to
@@ -207,6 +206,6 @@ display(Markdown((Path(RESULTS) / "fit" / "table1.md").read_text()))
 # * **On the keyboard set Wide or WR improves on the plain PCINR (CDPAM, multi-STFT): n/a** —
 #   Wide's intervals hold zero (level with the PCINR), and WR is worse on both, having not learned
 #   its notes.
-# * **Recipe 'ours' beats the paper's at equal wall time on MSE on both sets: n/a** over ours' two
-#   seeds (ours − PCINR −0.09 [−0.20, +0.04] diverse, −0.02 [−0.06, +0.01] keyboard); its first
-#   seed alone had both intervals below zero; two seeds resolve no difference either way.
+# * **Recipe 'ours' beats the paper's at equal wall time on MSE on both sets: n/a** over ours' three
+#   seeds (ours − PCINR −0.09 [−0.20, +0.02] diverse, −0.02 [−0.05, +0.01] keyboard); its first
+#   seed alone had both intervals below zero; three seeds resolve no difference either way.
