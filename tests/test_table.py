@@ -53,6 +53,11 @@ def test_rows_trains_only_the_rows_named_and_the_tables_keep_every_record(
     assert trained == ["PCINR", "TCNN"]
     archs = {r["arch"] for r in csv.DictReader(open(out / "table1.csv"))}
     assert archs == {"PCINR", "Silence", "TCNN"}  # earlier records reported too
+    builds.table(TINY, ("diverse",), seeds=1, out=tmp_path / "res", runs=tmp_path / "runs",
+                 rows=("Silence",))  # fmt: skip
+    rows = list(csv.DictReader(open(out / "table1.csv")))
+    assert {r["set"] for r in rows} == {"diverse", "keyboard"}  # one set's build keeps the other's
+    assert {r["arch"] for r in rows if r["set"] == "keyboard"} == {"PCINR", "Silence", "TCNN"}
     with pytest.raises(checks.ConfigError, match="rows: unknown .'SIREN'"):
         builds.table(TINY, ("keyboard",), rows=("SIREN",), out=tmp_path / "res")
 

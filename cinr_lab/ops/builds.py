@@ -23,7 +23,8 @@ from cinr_lab.audio import write_wav
 from cinr_lab.beyond import VARIANTS, examples_path, write
 from cinr_lab.experiments import ARCHS, DEFAULT_SCALE, SCALES, Row, Scale, fit, paper_sets
 from cinr_lab.ops import jobs as jobs_
-from cinr_lab.table import BASELINES, scores, write_tables
+from cinr_lab.table import BASELINES, scores
+from cinr_lab.table import report as table_report
 
 
 def run_grid(
@@ -118,7 +119,8 @@ def table(
 
     Args:
         scale: a name in :data:`SCALES` or a :class:`Scale`.
-        sets: which paper sets.
+        sets: which paper sets to train; the tables cover every set ``out`` holds records of at
+            this scale, so one set's build does not drop the other's columns.
         seeds: runs per architecture and set (seeds 0, 1, ...).
         out: where the tables go.
         runs: where the run folders go (``runs/<scale>/<set>/<arch>-seed<k>``).
@@ -144,8 +146,8 @@ def table(
     task = lambda st, seed, arch: functools.partial(  # noqa: E731
         evaluate_cell, scale, st, arch, seed, runs, data
     )
-    records = run_grid("table", out / "runs.jsonl", "arch", name, sets, seeds, rows, task, jobs)
-    write_tables(records, sets, out)
+    run_grid("table", out / "runs.jsonl", "arch", name, sets, seeds, rows, task, jobs)
+    table_report(name, nsynth.SETS, out)  # every set out holds, not only those trained now
     return out
 
 
@@ -217,7 +219,7 @@ def beyond(
         variants: the rows (default :data:`VARIANTS`).
         jobs: runs trained side by side, each on its share of the cores (:func:`cinr_lab.jobs.run`).
         rows: train only these variants, in this order (``None``: every variant); the tables
-            and listening examples cover every variant ``out`` holds records of, as
+            cover every variant and set ``out`` holds records of (:func:`beyond_report`), as
             :func:`table`'s ``rows``.
 
     Raises:
@@ -240,7 +242,7 @@ def beyond(
     adopt(out / "beyond.jsonl", out / "runs.jsonl", name, variants)
     records = run_grid("beyond", out / "beyond.jsonl", "variant", name, sets, seeds, rows,
                        task, jobs)  # fmt: skip
-    write(records, sets, out)
+    beyond_report(name, nsynth.SETS, out, variants)  # every set out holds, in variants' order
     for set_name in sets:  # listening examples from seed 0's runs that trained (rendered once)
         for variant in variants:
             if any(
