@@ -343,22 +343,24 @@ for s in FIT_SETS:
 
 # %% [markdown]
 # What the fit scale says so far (seed 0 of each variant, three seeds of the PCINR, Wide and
-# WR, two of FINER; 16 notes per set, 2,000 steps; `results/fit/beyond.md`):
+# WR, two of FINER and Parallel; 16 notes per set, 2,000 steps; `results/fit/beyond.md`):
 #
 # * **The PCINR and Wide learn their notes and add energy between the harmonics as they fit**
 #   (PCINR 14.4× / 18.2× the notes' own above 4 kHz, keyboard / diverse, over its three seeds;
 #   Wide 8.0× / 7.2×, over its three), rising at every snapshot with the last layer's density: the hiss of
 #   notebook 04, read on 07's records.
-# * **Parallel (4 × depth 3) fits the diverse set without it**: 16.7 dB, inside the PCINR's seed
-#   range (15.3–17.2 dB, so "fits better" is n/a), with its error between the harmonics at the
-#   notes' own level (1.0×) at every snapshot, and the second-best multi-STFT (0.0058; Wide
-#   0.0055, PCINR 0.0071). On the keyboard set it **has not learned its notes in 2,000 steps**
-#   (12.1 dB and still rising, every PCINR seed above it): flat at the notes' own level up to
-#   step 1,000 (9.9 dB), its error between the harmonics then climbs fourfold in 2 dB of fit, to
-#   4.2× the notes' own (0.027 % of the note's energy) — still under half the PCINR's at the same
-#   fit (about 0.06 % at 12 dB, the right-hand panel), but rising far faster: whether it passes
-#   the PCINR's before it has learned the notes is open. Both sets read "muffles" on net HF
-#   excess: it misses part of the partials.
+# * **Parallel (4 × depth 3) fits the diverse set without it** (two seeds, which agree to
+#   0.1 dB): 16.6 dB (16.65, 16.59), inside the PCINR's seed range (15.3–17.2 dB, so "fits
+#   better" is n/a), with its error between the harmonics at the notes' own level (1.0×) at every
+#   snapshot of both seeds, and a multi-STFT level with Wide's (0.00578 against 0.00575; PCINR
+#   0.0071).
+#   On the keyboard set it **has not learned its notes in 2,000 steps** (12.2 dB, 12.09 and
+#   12.25, still rising; every PCINR seed above it): flat at the notes' own level up to step
+#   1,000 (9.8–9.9 dB), its error between the harmonics then climbs in 2 dB of fit, to 4.2× and
+#   2.9× the notes' own (seed 0: 0.027 % of the note's energy) — still under half the PCINR's at
+#   the same fit (about 0.06 % at 12 dB, the right-hand panel), but rising far faster: whether it
+#   passes the PCINR's before it has learned the notes is open. Both sets read "muffles" on net
+#   HF excess: it misses part of the partials.
 # * **FINER hisses, from its first step** (two seeds). Its last layer has three times the
 #   PCINR's stationary points at initialisation (5,180 and 5,000 per unit of `t`, seeds 0 and 1,
 #   against 1,680) and 2.1–2.5 times at step 2,000 (4,625–5,660, against 2,095 / 2,460 diverse /
