@@ -568,7 +568,9 @@ def _along_one(
     return out
 
 
-def across(curves: Mapping[str, Mapping[str, Sequence[Mapping]]]) -> list[Claim]:
+def across(
+    curves: Mapping[str, Mapping[str, Sequence[Mapping]]], of: str = "variant"
+) -> list[Claim]:
     """Notebook 07's question across models (the ``fit`` scale): do the variants that end with
     more error between the harmonics have denser last layers? Per set, over the variants that
     have learned their notes (:data:`FITTED_DB`), then over every variant (a less-fitted one has
@@ -577,12 +579,14 @@ def across(curves: Mapping[str, Mapping[str, Sequence[Mapping]]]) -> list[Claim]
     Args:
         curves: ``{set: {variant: points}}`` as for :func:`along`; the last point of each is its
             end, and variants without a density (the TCNN) are left out.
+        of: what a key of ``curves`` is, for the claims' text: ``"variant"`` (one run each), or
+            ``"run"`` (every seed of every variant, each ranked on its own).
     """
     out = []
     for s, rows in curves.items():
         ends = {v: p[-1] for v, p in rows.items() if p[-1].get("density") is not None}
         fitted = {v: e for v, e in ends.items() if e["snr"] >= FITTED_DB}
-        for label, chosen in (("the fitted variants", fitted), ("every variant", ends)):
+        for label, chosen in ((f"the fitted {of}s", fitted), (f"every {of}", ends)):
             density = [e["density"][-1] for e in chosen.values()]
             rho = spearman(density, [e["between_hf"] for e in chosen.values()])
             text = (f"{s}: across {label}, hiss ranks with last-layer density (error between "

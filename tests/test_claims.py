@@ -237,3 +237,9 @@ def test_across_ranks_hiss_with_density_over_fitted_variants_then_all():
     assert fitted.holds is True and fitted.numbers == "ρ = 1.00 over 3: PCINR, Wide, FINER"
     assert every.holds is False and "over 4" in every.numbers  # the TCNN has no density
     assert kb_fitted.holds is None  # one variant: nothing to rank
+    seeds = {"PCINR seed 0": rows["PCINR"], "PCINR seed 1": end(16, 2100, 5e-4),
+             "FINER seed 0": rows["FINER"], "FINER seed 1": end(12, 4000, 1e-3)}  # fmt: skip
+    fitted, every = claims.across({"diverse": seeds}, of="run")
+    assert fitted.text.startswith("diverse: across the fitted runs, hiss ranks with")
+    assert fitted.holds is True and fitted.numbers.startswith("ρ = 1.00 over 3: ")
+    assert every.text.startswith("diverse: across every run,") and every.holds is True
