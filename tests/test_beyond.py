@@ -273,6 +273,8 @@ def test_beyond_rows_trains_only_those_variants_with_their_hiss_along_training(
     (record,) = [json.loads(line) for line in (out / "beyond.jsonl").read_text().splitlines()]
     assert [p["step"] for p in record["training"]] == [0, 1, 2]  # init, snapshot, end
     assert record["training"][-1]["hf_excess"] == pytest.approx(record["hf_excess"], abs=1e-9)
+    assert np.mean(record["per_note"]["snr"]) == pytest.approx(record["snr"])  # each of 2 notes
+    assert len(record["per_note"]["snr"]) == 2
     assert not (out / "beyond_audio" / "keyboard" / "PCINR").exists()
     builds.beyond(tiny, rows=("PCINR",), **kw | dict(sets=("diverse",)))
     table = (out / "beyond.md").read_text()
@@ -292,7 +294,8 @@ def test_shared_rows_adopt_table_records_instead_of_measuring_again(tmp_path):
              {"step": 9, "hf_excess": -0.002, "density": [3.0, 4.0]}]  # fmt: skip
     table_records = [
         {"scale": "fit", "set": "keyboard", "arch": "PCINR", "seed": 0, "mse": 1.5, "snr": 12.0,
-         "multi_stft": 0.01, "cdpam": 0.3, "seconds": 9.0, "training": along},
+         "multi_stft": 0.01, "cdpam": 0.3, "seconds": 9.0, "training": along,
+         "per_note": {"snr": [11.0, 13.0]}},
         {"scale": "fit", "set": "keyboard", "arch": "TCNN", "seed": 0, "mse": 2.0, "snr": 10.0,
          "multi_stft": 0.02, "cdpam": 0.4, "seconds": 8.0, "training": along},  # not a variant
         {"scale": "study", "set": "keyboard", "arch": "PCINR Wide", "seed": 0, "mse": 1.0,
@@ -305,7 +308,13 @@ def test_shared_rows_adopt_table_records_instead_of_measuring_again(tmp_path):
     assert record["variant"] == "PCINR" and record["mse"] == 1.5 and record["snr"] == 12.0
     assert record["hf_excess"] == -0.002 and record["density"] == [3.0, 4.0]
     assert record["training"] == along  # its hiss along training, as beyond's own records keep
+    assert record["per_note"] == {"snr": [11.0, 13.0]}  # for verdicts paired by note
     assert builds.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 0  # once
+    del record["per_note"]  # adopted before records kept per-note values: they are filled in
+    path.write_text(json.dumps(record) + "\n")
+    assert builds.adopt(path, tmp_path / "runs.jsonl", "fit", beyond.VARIANTS) == 0
+    (again,) = [json.loads(x) for x in path.read_text().splitlines()]
+    assert again == record | {"per_note": {"snr": [11.0, 13.0]}}
     other = dict(beyond.VARIANTS, PCINR=beyond.Row("pcinr", weight_decay=0.5))
     assert builds.adopt(tmp_path / "b.jsonl", tmp_path / "runs.jsonl", "fit", other) == 0
 

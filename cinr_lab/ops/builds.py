@@ -284,17 +284,22 @@ def adopt(path: Path, table_path: Path, scale: str, variants: dict[str, Row]) ->
     ``path`` lacks: Table 1 and beyond then report one record per run, not two measurements of
     it. Only records measured along training (``"training"``: its last point holds this
     module's HF excess and density, measured as :func:`measure` does) can be adopted; the
-    adopted record keeps that curve, as :func:`train_and_measure`'s records do.
+    adopted record keeps that curve, as :func:`train_and_measure`'s records do, and the
+    per-note values (``"per_note"``); a record adopted before records kept them gets them.
 
     Returns:
         How many records were adopted.
     """
     shared = [v for v, row in variants.items() if ARCHS.get(v) == row]
     mine = checks.read_jsonl(path, keys=("scale", "set", "variant", "seed"))
-    have = {(r["scale"], r["set"], r["variant"], r["seed"]) for r in mine}
-    adopted = []
+    have = {(r["scale"], r["set"], r["variant"], r["seed"]): r for r in mine}
+    adopted, filled = [], 0
     for r in checks.read_jsonl(table_path, keys=("scale", "set", "arch", "seed")):
         key = (r["scale"], r["set"], r["arch"], r["seed"])
+        earlier = have.get(key)
+        if earlier is not None and earlier.get("from") == "table" and "per_note" not in earlier:
+            if "per_note" in r:  # the same run's record: its per-note values, not a new measure
+                earlier["per_note"], filled = r["per_note"], filled + 1
         if r["scale"] == scale and r["arch"] in shared and key not in have and "training" in r:
             last = r["training"][-1]
             adopted.append({
@@ -304,17 +309,21 @@ def adopt(path: Path, table_path: Path, scale: str, variants: dict[str, Row]) ->
                 "hf_excess": last["hf_excess"], "density": last["density"],
                 "seconds": r["seconds"], "training": r["training"], "from": "table",
                 **({"train_seconds": r["train_seconds"]} if "train_seconds" in r else {}),
+                **({"per_note": r["per_note"]} if "per_note" in r else {}),
             })  # fmt: skip
-    if adopted:
+    if adopted or filled:
         atomic.write_text(path, "".join(json.dumps(r) + "\n" for r in mine + adopted))
     return len(adopted)
 
 
 def measure(truth: np.ndarray, run, cdpam_items: int | None) -> dict:
-    """Every measure of one run against its notes' truth (means or medians over notes)."""
+    """Every measure of one run against its notes' truth (means or medians over notes), and
+    (``"per_note"``) each note's metric values, as Table 1's records keep them
+    (:func:`cinr_lab.table.scores`), for verdicts paired by note."""
     recon = run.render().numpy()
     values = metrics.evaluate(truth, recon, progress=False, cdpam_items=cdpam_items)
     record = {k: float(v.mean()) for k, v in values.items()}
+    record["per_note"] = {k: [float(x) for x in v] for k, v in values.items()}
     record["hf_excess"] = float(np.median(analysis.hf_excess(truth, recon)))
     points = analysis.stationary_points(run.model, run.latents[0])
     record["density"] = [float(x) for x in points.lower_bound.mean(1)]
