@@ -93,7 +93,9 @@ def verdicts(
 ) -> list[claims.Claim]:
     """Notebook 07's verdicts (:func:`cinr_lab.claims.beyond`) on the runs of ``records`` that
     did not diverge (``diverged``: those that did): the means over seeds, "fits better" judged
-    seed by seed, and n/a for a variant on the silence plateau (:func:`plateau`).
+    by the paired per-note interval where every seed of both rows kept its notes' SNR
+    (``per_note``), seed by seed where not, and n/a for a variant on the silence plateau
+    (:func:`plateau`).
 
     Args:
         own: ``{set: the notes' own median share of energy above 4 kHz}``.
@@ -105,8 +107,15 @@ def verdicts(
                  if f"snr {s}" in table[v]} for s in sets}  # fmt: skip
     snr_seeds = {s: {v: [r["snr"] for r in records if r["set"] == s and r["variant"] == v]
                      for v in means[s]} for s in sets}  # fmt: skip
+    snr_notes: dict[str, dict[str, np.ndarray]] = {}  # where every seed kept its notes' SNR
+    for s in sets:
+        for v in means[s]:
+            mine = [r for r in records if r["set"] == s and r["variant"] == v]
+            if all("snr" in r.get("per_note", {}) for r in mine):
+                snr_notes.setdefault(s, {})[v] = np.array([r["per_note"]["snr"] for r in mine])
     stuck = plateau(records, silence)
-    return claims.beyond(means, own, diverged=diverged, snr_seeds=snr_seeds, stuck=stuck)
+    return claims.beyond(means, own, diverged=diverged, snr_seeds=snr_seeds, stuck=stuck,
+                         snr_notes=snr_notes)  # fmt: skip
 
 
 def write(records: list[dict], sets, out: Path) -> None:

@@ -612,6 +612,7 @@ def beyond(
     unstable: str = "BACON, lr 1e-4",
     snr_seeds: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
     stuck: Mapping[str, Mapping[str, str | None]] | None = None,
+    snr_notes: Mapping[str, Mapping[str, np.ndarray]] | None = None,
 ) -> list[Claim]:
     """Notebook 07's verdicts: per set and variant, does it hiss, muffle, fit better than the
     paper's PCINR; the issue's goal, a variant that removes the hiss (median excess at or
@@ -631,6 +632,10 @@ def beyond(
         stuck: ``{set: {variant: why it is on the silence plateau, or None}}``
             (:func:`cinr_lab.beyond.plateau`). A variant on the plateau has not learned its
             notes: whether it hisses, muffles or fits better is n/a, and it cannot meet the goal.
+        snr_notes: ``{set: {variant: [seeds, notes] per-note SNR}}``. Where it holds both the
+            variant and the PCINR, "fits better" is judged as Table 1's findings are: by the
+            :func:`paired_ci` interval of the SNR difference, paired by note (True above zero,
+            False below, None holding it); elsewhere by ``snr_seeds``.
     """
     claims = []
 
@@ -656,7 +661,13 @@ def beyond(
             elif v != baseline:
                 numbers = f"{m['snr']:.2f} vs {base['snr']:.2f} dB"
                 better: bool | None = m["snr"] > base["snr"]
-                if snr_seeds is not None:
+                notes = (snr_notes or {}).get(s, {})
+                if v in notes and baseline in notes:
+                    diff, low, high = paired_ci(notes[v], notes[baseline])
+                    better = True if low > 0 else False if high < 0 else None
+                    numbers += (f"; {diff:+.2f} dB [{low:+.2f}, {high:+.2f}], paired by note over "
+                                f"{len(notes[v])} and {len(notes[baseline])} seeds")  # fmt: skip
+                elif snr_seeds is not None:
                     mine, theirs = snr_seeds[s][v], snr_seeds[s][baseline]
                     better = (
                         True if min(mine) > max(theirs)

@@ -140,6 +140,26 @@ def test_beyond_fits_better_only_when_every_seed_does():
     assert means_only[better.format("Close")] is True  # without seeds the means decide
 
 
+def test_beyond_fits_better_by_the_paired_interval_where_notes_are_kept():
+    """As Table 1's findings: per-note SNR, paired by note, decides where both rows kept it."""
+    rng = np.random.default_rng(1)
+    notes = rng.uniform(5, 20, 16)  # the notes differ far more than the rows do
+    pcinr = notes + 0.05 * rng.standard_normal((3, 16))
+    better = notes + 0.3 + 0.05 * rng.standard_normal((2, 16))  # seeds overlap the PCINR's
+    table = {"keyboard": {"PCINR": _row(pcinr.mean(), 0.02, 0.7, 0),
+                          "Shifted": _row(better.mean(), 0.02, 0.7, 0),
+                          "Seeds only": _row(better.mean(), 0.02, 0.7, 0)}}  # fmt: skip
+    seeds = {"keyboard": {"PCINR": [9.0, 12.0, 15.0], "Shifted": [10.0, 14.0],
+                          "Seeds only": [10.0, 14.0]}}  # fmt: skip
+    notes_kept = {"keyboard": {"PCINR": pcinr, "Shifted": better}}
+    found = claims.beyond(table, {"keyboard": 0.01}, snr_seeds=seeds, snr_notes=notes_kept)
+    found = {c.text: c for c in found}
+    shifted = found["keyboard: Shifted fits better than the PCINR (per-note SNR)"]
+    assert shifted.holds is True and "paired by note over 2 and 3 seeds" in shifted.numbers
+    seeds_only = found["keyboard: Seeds only fits better than the PCINR (per-note SNR)"]
+    assert seeds_only.holds is None and "overlapping" in seeds_only.numbers  # no notes: seed rule
+
+
 def test_paired_interval_resolves_a_shift_every_note_shares():
     rng = np.random.default_rng(0)
     notes = rng.uniform(1, 10, 16)  # notes differ a lot; the pairing removes that
